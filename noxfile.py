@@ -1,0 +1,20 @@
+"""Test environments. vLLM and SGLang pin conflicting packages, so each engine gets its own venv.
+
+`make test` runs the sessions listed in the Makefile's TEST_SESSIONS; `make demo` runs `demo`.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.error_on_missing_interpreters = True
+
+PYTHON = "3.11"  # the interpreter this machine kind has; the torch wheel on disk is for 3.11
+
+
+@nox.session(python=PYTHON)
+def core(session: nox.Session) -> None:
+    """The engine-free core: unit, table, golden, property and token-boundary tests."""
+    session.install("-e", ".[test]")
+    session.run("pytest", "tests/core", *session.posargs)

@@ -1,0 +1,307 @@
+"""``StreamParser``: the sans-IO, push-style streaming parser (``feed(delta) -> events``, ``close()``).
+
+Strategy. The output of a QwQ response is read once, left to right, by a four-phase machine:
+
+    START ──<think>──▶ REASONING ──</think>──▶ CONTENT ──<tool_call>──▶ CALL ──</tool_call>──▶ CONTENT
+      └─(no <think>)─▶ REASONING (start_in_reasoning) or CONTENT (not)
+
+- START: optional whitespace, then an optional ``<think>`` (markup, not reasoning).
+- REASONING: everything up to ``</think>`` is reasoning; ``<tool_call>`` here is just text.
+- CONTENT: text up to ``<tool_call>``. Whitespace at the start of a content segment (after
+  ``</think>``, after ``</tool_call>``, at the start of the output) and right before ``<tool_call>``
+  is framing, not content.
+- CALL: a :class:`~qwq_tool_parser._call_block.CallBlock` reads the block until its closing tag (or
+  the end of the output) and settles it as a call or as content with a ``ToolCallMalformed`` event.
+
+Each phase handler consumes ``text[i:]`` and returns how far it got; the only text ever kept between
+deltas is a possible cut-off tag (at most 11 characters, ``_carry``), pending framing whitespace
+(capped by ``MAX_FRAMING_WHITESPACE``), and the open call block (which must be kept whole to validate
+it once when it ends). So work per ``feed`` is proportional to the delta, amortized.
+
+Conservation law (tested): every input character ends up in exactly one place: a reasoning delta, a
+content delta (a malformed block's raw text included), a call's name or arguments (inside the block
+JSON), or markup and framing whitespace. Nothing is ever dropped silently.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable, Literal, Mapping, Sequence
+
+from ._call_block import CallBlock
+from ._errors import ToolCallParserError
+from ._events import ContentDelta, Event, ReasoningDelta
+from ._markup import (
+    CALL_OPEN,
+    THINK_CLOSE,
+    THINK_OPEN,
+    WHITESPACE,
+    partial_tag_start,
+)
+
+UnknownToolPolicy = Literal["call", "content"]
+"""What to do with a call whose name is not among ``tools``: keep it as a call, or make it content."""
+
+MAX_FRAMING_WHITESPACE = 1024
+"""Longest whitespace run that is held back as possible framing (before ``<tool_call>``, or before an
+opening ``<think>``). Framing is a few newlines; a longer run cannot be framing, so it is emitted as
+text instead of growing a buffer without bound. The rule depends only on the text, never on how it
+was chunked, so streaming and one-shot parsing agree."""
+
+_START, _REASONING, _CONTENT, _CALL = range(4)
+_WS_RUN = re.compile(r"[ \t\r\n]*")
+
+
+def _tool_names(tools: Sequence[Mapping[str, Any]] | None) -> frozenset[str] | None:
+    if tools is None:
+        return None
+    names = set()
+    for tool in tools:
+        if not isinstance(tool, Mapping):
+            raise ToolCallParserError(f"a tool must be a mapping, got {type(tool).__name__}")
+        function = tool.get("function", tool)
+        name = function.get("name") if isinstance(function, Mapping) else None
+        if not isinstance(name, str):
+            raise ToolCallParserError(f"tool without a string function name: {tool!r}")
+        names.add(name)
+    return frozenset(names)
+
+
+class StreamParser:
+    """Parses one response, delta by delta. Create one per response (per choice).
+
+    Example:
+        >>> p = StreamParser()
+        >>> events = p.feed("I should call f.</think>\\n\\n<tool_call>\\n{\\"name\\": \\"f\\", ")
+        >>> events += p.feed('"arguments": {"x": 1}}\\n</tool_call>')
+        >>> events += p.close()
+    """
+
+    def __init__(
+        self,
+        tools: Sequence[Mapping[str, Any]] | None = None,
+        *,
+        start_in_reasoning: bool = True,
+        parallel_tool_calls: bool = True,
+        unknown_tool: UnknownToolPolicy = "call",
+    ) -> None:
+        """Args:
+            tools: the request's OpenAI tool dicts (``{"type": "function", "function": {"name":
+                ...}}``). Only the names are used, by ``unknown_tool="content"``.
+            start_in_reasoning: the output starts inside the think block, as with QwQ's template
+                (whose generation prompt ends with ``<think>\\n``). Text up to ``</think>`` is
+                reasoning; with no ``</think>`` at all, everything is reasoning. With False, a
+                leading ``<think>...</think>`` is still recognised.
+            parallel_tool_calls: with False, only the first valid call is kept; every later block
+                becomes content, with a ``ToolCallMalformed`` event saying why.
+            unknown_tool: ``"call"`` keeps calls to names not in ``tools``; ``"content"`` turns them
+                into content with a ``ToolCallMalformed`` event. Ignored when ``tools`` is None.
+
+        Raises:
+            ToolCallParserError: a bad argument.
+        """
+        if unknown_tool not in ("call", "content"):
+            raise ToolCallParserError(f"unknown_tool must be 'call' or 'content': {unknown_tool!r}")
+        self._tool_names = _tool_names(tools)
+        self._reject_unknown = unknown_tool == "content" and self._tool_names is not None
+        self._start_in_reasoning = bool(start_in_reasoning)
+        self._parallel = bool(parallel_tool_calls)
+        self._phase = _START
+        self._carry = ""  # unconsumed end of the previous delta: a possible cut-off tag
+        self._fed = 0  # characters fed so far
+        self._closed = False
+        self._start_ws = ""  # whitespace before a possible opening <think>
+        self._segment_open = False  # a content segment has started (leading framing is over)
+        self._pending_ws = ""  # trailing whitespace of content: framing if <tool_call> follows
+        self._ws_overflow = False  # the current whitespace run outgrew the framing cap
+        self._call: CallBlock | None = None
+        self._next_index = 0
+        self._calls_made = 0
+        self._out: list[Event] = []
+
+    # -- public API -------------------------------------------------------------------------------
+
+    def feed(self, delta: str) -> list[Event]:
+        """Parse the next piece of output.
+
+        Args:
+            delta: the new text (any length, possibly empty, cut anywhere, even inside a tag).
+
+        Returns:
+            The events this text completes, in order. Text that may be a cut-off tag or framing
+            whitespace is held back until later text (or :meth:`close`) settles it.
+
+        Raises:
+            ToolCallParserError: called after :meth:`close`, or with a non-string.
+        """
+        if self._closed:
+            raise ToolCallParserError("feed() called after close()")
+        if not isinstance(delta, str):
+            raise ToolCallParserError(f"feed() takes str, got {type(delta).__name__}")
+        if not delta:
+            return []
+        text = self._carry + delta if self._carry else delta
+        origin = self._fed - len(self._carry)
+        self._carry = ""
+        self._fed += len(delta)
+        return self._run(text, origin, final=False)
+
+    def close(self) -> list[Event]:
+        """End of output: flush held-back text and settle an open block (idempotent).
+
+        Returns:
+            The last events. A block whose JSON is complete is a call even without
+            ``</tool_call>``; any other unfinished block becomes content.
+        """
+        if self._closed:
+            return []
+        self._closed = True
+        text, self._carry = self._carry, ""
+        out = self._run(text, self._fed - len(text), final=True)
+        if self._phase == _START and self._start_ws:
+            self._emit_start_whitespace()
+        elif self._phase == _CONTENT and self._pending_ws:
+            out.append(ContentDelta(text=self._pending_ws))
+            self._pending_ws = ""
+        elif self._phase == _CALL:
+            self._end_call(closed=False)
+        return out
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called."""
+        return self._closed
+
+    @property
+    def in_reasoning(self) -> bool:
+        """True while the parser is inside the think block (or before it, at the start)."""
+        return self._phase == _REASONING or (self._phase == _START and self._start_in_reasoning)
+
+    # -- the machine ------------------------------------------------------------------------------
+
+    def _run(self, text: str, origin: int, final: bool) -> list[Event]:
+        out: list[Event] = []
+        self._out = out
+        self._origin = origin
+        i, n = 0, len(text)
+        handlers = self._HANDLERS
+        while i < n:
+            i = handlers[self._phase](self, text, i, n, final)
+        return out
+
+    def _hold(self, text: str, at: int) -> int:
+        self._carry = text[at:]
+        return len(text)
+
+    def _on_start(self, text: str, i: int, n: int, final: bool) -> int:
+        j = _WS_RUN.match(text, i).end()
+        if self._start_in_reasoning:
+            self._start_ws += text[i:j]
+            if len(self._start_ws) > MAX_FRAMING_WHITESPACE:
+                self._emit_start_whitespace()
+                return j
+        if j >= n:
+            return n
+        if text.startswith(THINK_OPEN, j):
+            self._start_ws = ""
+            self._phase = _REASONING
+            return j + len(THINK_OPEN)
+        if not final and partial_tag_start(text, j, THINK_OPEN) == j:
+            return self._hold(text, j)
+        if self._start_in_reasoning:
+            self._emit_start_whitespace()
+        else:
+            self._phase = _CONTENT
+        return j
+
+    def _emit_start_whitespace(self) -> None:
+        if self._start_ws:
+            self._out.append(ReasoningDelta(text=self._start_ws))
+            self._start_ws = ""
+        self._phase = _REASONING
+
+    def _on_reasoning(self, text: str, i: int, n: int, final: bool) -> int:
+        k = text.find(THINK_CLOSE, i)
+        if k >= 0:
+            if k > i:
+                self._out.append(ReasoningDelta(text=text[i:k]))
+            self._phase = _CONTENT
+            self._segment_open = False
+            return k + len(THINK_CLOSE)
+        end = n if final else partial_tag_start(text, i, THINK_CLOSE)
+        if end > i:
+            self._out.append(ReasoningDelta(text=text[i:end]))
+        return self._hold(text, end)
+
+    def _on_content(self, text: str, i: int, n: int, final: bool) -> int:
+        k = text.find(CALL_OPEN, i)
+        end = k if k >= 0 else n if final else partial_tag_start(text, i, CALL_OPEN)
+        if end > i:
+            self._content(text[i:end])
+        if k < 0:
+            return self._hold(text, end)
+        self._pending_ws = ""  # framing before the block
+        self._ws_overflow = False
+        self._segment_open = False
+        self._start_call(self._origin + k)
+        return k + len(CALL_OPEN)
+
+    def _content(self, text: str) -> None:
+        if not self._segment_open:
+            text = text.lstrip(WHITESPACE)
+            if not text:
+                return
+            self._segment_open = True
+        body = text.rstrip(WHITESPACE)
+        if body:
+            self._ws_overflow = False
+            piece = self._pending_ws + body if self._pending_ws else body
+            self._pending_ws = text[len(body) :]
+        else:
+            piece = ""
+            self._pending_ws += text
+        if self._ws_overflow or len(self._pending_ws) > MAX_FRAMING_WHITESPACE:
+            self._ws_overflow = True
+            piece += self._pending_ws
+            self._pending_ws = ""
+        if piece:
+            self._out.append(ContentDelta(text=piece))
+
+    def _start_call(self, offset: int) -> None:
+        rejection = None
+        if not self._parallel and self._calls_made:
+            rejection = "parallel_tool_calls is false and a call was already made"
+        self._call = CallBlock(offset, self._claim_index, rejection)
+        self._phase = _CALL
+
+    def _claim_index(self, name: str) -> int | str:
+        if self._reject_unknown and name not in self._tool_names:  # type: ignore[operator]
+            return f"{name!r} is not one of the request's tools"
+        index = self._next_index
+        self._next_index += 1
+        return index
+
+    def _on_call(self, text: str, i: int, n: int, final: bool) -> int:
+        call = self._call
+        assert call is not None
+        j, ended = call.scan(text, i, final, self._out)
+        if ended:
+            self._end_call(closed=True)
+            return j
+        return self._hold(text, j) if j < n else n
+
+    def _end_call(self, closed: bool) -> None:
+        call = self._call
+        assert call is not None
+        if call.finish(closed, self._out):
+            self._calls_made += 1
+        self._call = None
+        self._phase = _CONTENT
+        self._segment_open = False
+
+    _HANDLERS: tuple[Callable[[StreamParser, str, int, int, bool], int], ...] = (
+        _on_start,
+        _on_reasoning,
+        _on_content,
+        _on_call,
+    )
