@@ -1,0 +1,1 @@
+"""Test harness helpers (tokenizer, fixtures) shared by the test suites."""
