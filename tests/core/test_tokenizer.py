@@ -163,12 +163,3 @@ def test_cache_dir_layout() -> None:
     assert cfg["bos_token"] is None and cfg["add_bos_token"] is False
     assert cfg["model_max_length"] == 131072
     assert "chat_template" not in cfg
-
-
-def test_autotokenizer_loads_if_available() -> None:
-    transformers = pytest.importorskip("transformers")
-    t = transformers.AutoTokenizer.from_pretrained(str(qt.build_tokenizer_dir()))
-    assert t.eos_token_id == 151645 and t.pad_token_id == 151643 and t.bos_token is None
-    s = '</think>\n\n<tool_call>\n{"name": "'
-    assert t.encode(s) == [151668, 271, 151657, 198, 4913, 606, 788, 330]
-    assert t.decode(t.encode(s)) == s
