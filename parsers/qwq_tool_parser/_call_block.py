@@ -419,8 +419,8 @@ class CallBlock:
         Appends the call's last events to ``out`` and returns True if the block is a valid call.
         """
         self._out = out
-        reason = self._verdict(closed)
         raw = "".join(self._raw)
+        reason = self._verdict(closed, raw)
         if reason is None:
             assert self.index is not None
             arguments = "".join(self._args) if self._args_kind in ("object", "string") else ""
@@ -429,7 +429,7 @@ class CallBlock:
                 self._out.append(ToolCallArgumentsDelta(index=self.index, text=arguments))
             else:
                 self._emit_args()
-            self._out.append(ToolCallEnd(index=self.index, arguments=arguments))
+            self._out.append(ToolCallEnd(index=self.index, arguments=arguments, raw=raw))
             return True
         self._out.append(ContentDelta(text=raw))
         self._out.append(
@@ -437,7 +437,7 @@ class CallBlock:
         )
         return False
 
-    def _verdict(self, closed: bool) -> str | None:
+    def _verdict(self, closed: bool, raw: str) -> str | None:
         """None if the block is a valid call, else why not."""
         if self._state == _BROKEN:
             return self._broken_reason
@@ -446,7 +446,6 @@ class CallBlock:
                 return "the block holds no JSON object"
             where = f"before {CALL_CLOSE}" if closed else "before the end of the output"
             return f"the JSON object is not complete {where}"
-        raw = "".join(self._raw)
         try:
             obj = json.loads(raw[self._json_start : self._json_end], parse_constant=_reject_constant)
         except (ValueError, RecursionError) as error:

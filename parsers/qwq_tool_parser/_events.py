@@ -72,6 +72,8 @@ class ToolCallEnd:
     """The call that ended."""
     arguments: str
     """The complete arguments: a JSON object text, equal to the concatenated argument deltas."""
+    raw: str
+    """The whole block as the model wrote it, tags included (for logs and loss checks)."""
 
     def __repr__(self) -> str:
         return f"ToolCallEnd(index={self.index}, arguments={_short(self.arguments)})"
