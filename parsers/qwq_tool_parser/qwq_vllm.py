@@ -1,0 +1,290 @@
+"""vLLM adapter: ``--tool-call-parser qwq`` and ``--reasoning-parser qwq``, both on :class:`StreamParser`.
+
+Strategy. No parsing happens here: each parser owns one core ``StreamParser`` per request, feeds it
+only ``delta_text`` and translates its events into ``DeltaMessage``s, so per-delta work is O(delta).
+Both classes set ``engine_based_streaming`` (vLLM 0.24+): with both of ours (or ours and no reasoning
+parser) vLLM stops re-concatenating the text, and it calls ``finish_streaming()`` at the end, where
+the core is closed and every held-back byte is flushed. ``supports_required_and_named = False`` sends
+``tool_choice="required"``/named through this parser (QwQ keeps its ``<tool_call>`` format), and the
+``qwq`` structural tag accepts what QwQ really writes after ``</think>`` (framing whitespace, ``\n``
+between calls), plus the think block itself when no reasoning parser cuts it off. Nothing raises out
+of a hook: on an internal error the delta goes out as content. The version-dependent imports live in
+the one ``try`` block below. Loading: ``--tool-parser-plugin qwq_tool_parser.qwq_vllm`` or the path
+of this file (it may be imported twice: registration is idempotent), or the entry point in
+``qwq_vllm_register``.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from qwq_tool_parser import (
+    ContentDelta,
+    Event,
+    ReasoningDelta,
+    StreamParser,
+    ToolCallArgumentsDelta,
+    ToolCallStart,
+    parse,
+)
+
+# -- version shim (vLLM 0.10-0.33) -----------------------------------------------------------------
+try:  # >= 0.13
+    from vllm.tool_parsers import ToolParser, ToolParserManager
+except ImportError:  # 0.10-0.12
+    from vllm.entrypoints.openai.tool_parsers import ToolParser, ToolParserManager  # type: ignore
+from vllm.reasoning import ReasoningParser, ReasoningParserManager
+
+try:  # >= 0.29
+    from vllm.entrypoints.generate.base import protocol as _protocol
+except ImportError:
+    try:  # 0.15-0.28
+        from vllm.entrypoints.openai.engine import protocol as _protocol  # type: ignore
+    except ImportError:  # <= 0.14
+        from vllm.entrypoints.openai import protocol as _protocol  # type: ignore
+DeltaMessage: Any = _protocol.DeltaMessage
+DeltaToolCall: Any = _protocol.DeltaToolCall
+DeltaFunctionCall: Any = _protocol.DeltaFunctionCall
+ExtractedToolCallInformation: Any = _protocol.ExtractedToolCallInformation
+FunctionCall: Any = _protocol.FunctionCall
+ToolCall: Any = _protocol.ToolCall
+_REASONING_FIELD = "reasoning" if "reasoning" in DeltaMessage.model_fields else "reasoning_content"
+
+try:  # 0.24+: our own grammar for required/named, accepting QwQ's framing whitespace
+    from vllm.tool_parsers import structural_tag_registry as _st
+    from xgrammar import structural_tag as _xs
+
+    _register_tag = _st.register_vllm_structural_tag
+    _STRUCTURAL_TAG: str | None = "qwq"
+except (ImportError, AttributeError):
+    _STRUCTURAL_TAG = None
+
+logger = logging.getLogger(__name__)
+THINK_END = "</think>"
+
+
+def _message(events: Sequence[Event], ids: dict[int, str], arr: list[dict[str, Any]],
+             streamed: list[str]) -> Any:
+    """Translate core events into one DeltaMessage (None if there is nothing to send)."""
+    reasoning, content, calls = [], [], {}
+    for ev in events:
+        if isinstance(ev, ReasoningDelta):
+            reasoning.append(ev.text)
+        elif isinstance(ev, ContentDelta):
+            content.append(ev.text)
+        elif isinstance(ev, ToolCallStart):
+            ids[ev.index] = f"chatcmpl-tool-{uuid.uuid4().hex}"
+            while len(arr) <= ev.index:  # list position == index (withdrawn calls keep theirs)
+                arr.append({"name": "", "arguments": ""})
+                streamed.append("")
+            arr[ev.index]["name"] = ev.name
+            calls[ev.index] = DeltaToolCall(index=ev.index, id=ids[ev.index], type="function",
+                                            function=DeltaFunctionCall(name=ev.name, arguments=""))
+        elif isinstance(ev, ToolCallArgumentsDelta):
+            streamed[ev.index] += ev.text
+            arr[ev.index]["arguments"] = streamed[ev.index]
+            call = calls.setdefault(ev.index, DeltaToolCall(
+                index=ev.index, function=DeltaFunctionCall(arguments="")))
+            call.function.arguments += ev.text
+    if not (reasoning or content or calls):
+        return None
+    fields: dict[str, Any] = {"tool_calls": list(calls.values())}
+    if content:
+        fields["content"] = "".join(content)
+    if reasoning:
+        fields[_REASONING_FIELD] = "".join(reasoning)
+    return DeltaMessage(**fields)
+
+
+class QwQToolParser(ToolParser):  # type: ignore[misc]
+    """``<tool_call>{json}</tool_call>`` blocks after QwQ's think block, streamed exactly."""
+
+    supports_required_and_named = False
+    structural_tag_model = _STRUCTURAL_TAG
+    engine_based_streaming = True
+    skip_reasoning_parsing = False  # vLLM sets True when no reasoning parser runs: then we split it
+
+    def __init__(self, tokenizer: Any, tools: list[Any] | None = None) -> None:
+        try:  # >= 0.19
+            super().__init__(tokenizer, tools)
+        except TypeError:  # <= 0.18
+            super().__init__(tokenizer)
+        self.supports_required_and_named = False  # even if VLLM_ENFORCE_STRICT_TOOL_CALLING=0
+        self._parser: StreamParser | None = None
+        self._ids: dict[int, str] = {}
+        self._failed = False
+
+    def _options(self, request: Any) -> dict[str, Any]:
+        none = getattr(request, "tool_choice", None) == "none"  # engine-based "none": calls -> text
+        return {"tools": [] if none else None, "unknown_tool": "content" if none else "call",
+                "start_in_reasoning": bool(self.skip_reasoning_parsing),
+                "parallel_tool_calls": getattr(request, "parallel_tool_calls", True) is not False}
+
+    def extract_tool_calls(self, model_output: str, request: Any) -> Any:
+        try:
+            result = parse(model_output, **self._options(request))
+        except Exception:  # never raise out of a hook: all text stays content
+            logger.exception("qwq tool parser failed; returning the output as content")
+            return ExtractedToolCallInformation(tools_called=False, tool_calls=[],
+                                                content=model_output)
+        calls = [ToolCall(id=f"chatcmpl-tool-{uuid.uuid4().hex}", type="function",
+                          function=FunctionCall(name=c.name, arguments=c.arguments))
+                 for c in result.tool_calls]
+        content = result.content
+        if result.reasoning is not None:  # no reasoning parser: vLLM's non-stream API has no slot
+            content = result.reasoning + THINK_END + ("\n\n" + content if content else "")
+        return ExtractedToolCallInformation(tools_called=bool(calls), tool_calls=calls,
+                                            content=content)
+
+    def extract_tool_calls_streaming(
+        self, previous_text: str, current_text: str, delta_text: str,
+        previous_token_ids: Sequence[int], current_token_ids: Sequence[int],
+        delta_token_ids: Sequence[int], request: Any,
+    ) -> Any:
+        try:
+            if self._failed:
+                return DeltaMessage(content=delta_text) if delta_text else None
+            if self._parser is None:
+                self._parser = StreamParser(**self._options(request))
+            return self._emit(self._parser.feed(delta_text))
+        except Exception:
+            logger.exception("qwq tool parser failed; streaming the rest as content")
+            self._failed = True
+            return DeltaMessage(content=delta_text) if delta_text else None
+
+    def finish_streaming(self) -> Any:
+        """End of the stream (vLLM 0.24+): flush what the core held back."""
+        try:
+            if self._parser is None or self._failed:
+                return None
+            return self._emit(self._parser.close())
+        except Exception:
+            logger.exception("qwq tool parser failed at the end of the stream")
+            return None
+
+    def _emit(self, events: list[Event]) -> Any:
+        msg = _message(events, self._ids, self.prev_tool_call_arr, self.streamed_args_for_tool)
+        self.current_tool_id = len(self.prev_tool_call_arr) - 1  # kept for vLLM <= 0.22
+        self.current_tool_name_sent = bool(self.prev_tool_call_arr)
+        return msg
+
+    def get_structural_tag(self, request: Any, *, reasoning: bool = False, **kw: Any) -> Any:
+        tag = super().get_structural_tag(request, reasoning=reasoning, **kw)
+        if tag is not None and self.skip_reasoning_parsing:  # grammar must pass the think block
+            think = _xs.TagFormat(begin="", content=_xs.AnyTextFormat(), end=THINK_END)
+            tag = _xs.StructuralTag(format=_xs.SequenceFormat(elements=[think, tag.format]))
+        return tag
+
+
+class QwQReasoningParser(ReasoningParser):  # type: ignore[misc]
+    """QwQ's think block: the output starts inside it; the first ``</think>`` ends it."""
+
+    engine_based_streaming = True
+
+    def __init__(self, tokenizer: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(tokenizer, *args, **kwargs)
+        vocab = self.vocab
+        self.start_token_id = vocab.get("<think>")
+        self.end_token_id = vocab.get(THINK_END)
+        self._parser = StreamParser(start_in_reasoning=True)
+        self._tail = ""  # last characters before the end: THINK_END may be cut across deltas
+        self._ended = False
+
+    @property
+    def reasoning_start_str(self) -> str:
+        return "<think>"
+
+    @property
+    def reasoning_end_str(self) -> str:
+        return THINK_END
+
+    def is_reasoning_end(self, input_ids: Sequence[int]) -> bool:
+        for tok in reversed(input_ids):  # once per request, on the prompt
+            if tok == self.start_token_id:
+                return False
+            if tok == self.end_token_id:
+                return True
+        return False
+
+    def is_reasoning_end_streaming(self, input_ids: Sequence[int], delta_ids: Any) -> bool:
+        return self._ended or self.end_token_id in delta_ids
+
+    def has_engine_confirmed_reasoning_end(self) -> bool:
+        return self._ended
+
+    def extract_content_ids(self, input_ids: list[int]) -> list[int]:
+        if self.end_token_id in input_ids[:-1]:
+            return input_ids[input_ids.index(self.end_token_id) + 1:]
+        return []
+
+    def count_reasoning_tokens(self, token_ids: Sequence[int]) -> int:
+        ids = list(token_ids)
+        return ids.index(self.end_token_id) if self.end_token_id in ids else len(ids)
+
+    def extract_reasoning(self, model_output: str, request: Any) -> tuple[str | None, str | None]:
+        k = model_output.find(THINK_END)
+        reasoning = parse(model_output[:k] if k >= 0 else model_output).reasoning
+        return reasoning or None, (model_output[k + len(THINK_END):] or None) if k >= 0 else None
+
+    def extract_reasoning_streaming(
+        self, previous_text: str, current_text: str, delta_text: str,
+        previous_token_ids: Sequence[int], current_token_ids: Sequence[int],
+        delta_token_ids: Sequence[int],
+    ) -> Any:
+        if self._ended:
+            return DeltaMessage(content=delta_text) if delta_text else None
+        try:
+            events = self._parser.feed(delta_text)
+            rest = ""
+            if not self._parser.in_reasoning:  # the core saw THINK_END: hand the raw rest over
+                text = self._tail + delta_text
+                rest = text[text.find(THINK_END) + len(THINK_END):]
+                self._ended = True
+            self._tail = (self._tail + delta_text)[-len(THINK_END):]
+            reasoning = "".join(e.text for e in events if isinstance(e, ReasoningDelta))
+        except Exception:
+            logger.exception("qwq reasoning parser failed; passing the delta through as reasoning")
+            reasoning, rest = delta_text, ""
+        if not (reasoning or rest):
+            return None
+        return DeltaMessage(**{_REASONING_FIELD: reasoning or None, "content": rest or None})
+
+    def finish_streaming(self) -> Any:
+        """The stream ended inside the think block: flush a held-back partial tag."""
+        if self._ended:
+            return None
+        try:
+            text = "".join(e.text for e in self._parser.close() if isinstance(e, ReasoningDelta))
+        except Exception:
+            return None
+        return DeltaMessage(**{_REASONING_FIELD: text}) if text else None
+
+
+def _qwq_structural_tag(tools: list[Any], builtin_tools: list[Any], tool_choice: str,
+                        reasoning: bool, token_suffix: str = "") -> Any:
+    """Hermes' call envelope, but with QwQ's whitespace before and ``\\n`` between calls."""
+    tags = [_xs.TagFormat(begin=f'<tool_call>{nl}{{"name": "{t.function.name}", "arguments": ',
+                          content=_xs.JSONSchemaFormat(
+                              json_schema=_st.get_function_parameters(t.function)),
+                          end=f"}}{nl}</tool_call>")
+            for t in tools for nl in ("\n", "")]
+    if tool_choice == "auto":
+        return _xs.StructuralTag(format=_xs.TriggeredTagsFormat(triggers=["<tool_call>"], tags=tags))
+    ws = _xs.RegexFormat(pattern=r"[ \t\r\n]*")
+    calls = _xs.TagsWithSeparatorFormat(tags=tags, separator="\n", at_least_one=True,
+                                        stop_after_first=tool_choice == "forced")
+    return _xs.StructuralTag(format=_xs.SequenceFormat(elements=[ws, calls, ws]))
+
+
+def register() -> None:
+    """Register both parsers as ``qwq`` (idempotent: the file-path route imports this twice)."""
+    ToolParserManager.register_module("qwq", force=True, module=QwQToolParser)
+    ReasoningParserManager.register_module("qwq", force=True, module=QwQReasoningParser)
+    if _STRUCTURAL_TAG is not None:
+        _register_tag(_STRUCTURAL_TAG)(_qwq_structural_tag)
+
+
+register()
