@@ -38,8 +38,8 @@ __all__ = [
     "ToolCallParserError",
     "ToolCallStart",
     "UnknownToolPolicy",
+    "__version__",
     "normalize",
     "parse",
     "parse_stream",
-    "__version__",
 ]

@@ -26,12 +26,18 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Callable
+from collections.abc import Callable
 
-from ._events import ContentDelta, Event, ToolCallArgumentsDelta, ToolCallEnd, ToolCallMalformed
-from ._events import ToolCallStart
+from ._events import (
+    ContentDelta,
+    Event,
+    ToolCallArgumentsDelta,
+    ToolCallEnd,
+    ToolCallMalformed,
+    ToolCallStart,
+)
 from ._json_string import StringDecoder
-from ._markup import CALL_CLOSE, CALL_OPEN, WHITESPACE, partial_tag_start
+from ._markup import CALL_CLOSE, CALL_OPEN, WHITESPACE, partial_tag_start, skip_whitespace
 
 MAX_NESTING = 256
 """Deepest bracket nesting accepted inside a call. Real tool arguments nest a handful of levels; this
@@ -40,7 +46,6 @@ limit of 1000 shared with the caller's stack) far from ``RecursionError`` in any
 
 _ARGUMENT_KEYS = ("arguments", "parameters")
 
-_WS_RUN = re.compile(r"[ \t\r\n]*")
 _STRING_SPECIAL = re.compile(r'["\\]')
 _NESTED_SPECIAL = re.compile(r'["{}\[\]<]')
 _SCALAR_RUN = re.compile(r"[^ \t\r\n,}\]<]*")
@@ -153,7 +158,7 @@ class CallBlock:
         return i
 
     def _st_pre(self, text: str, i: int, n: int, final: bool) -> int:
-        i = _WS_RUN.match(text, i).end()
+        i = skip_whitespace(text, i)
         if i >= n:
             return n
         c = text[i]
@@ -167,7 +172,7 @@ class CallBlock:
         return i
 
     def _st_key_or_end(self, text: str, i: int, n: int, final: bool) -> int:
-        i = _WS_RUN.match(text, i).end()
+        i = skip_whitespace(text, i)
         if i >= n:
             return n
         c = text[i]
@@ -224,7 +229,7 @@ class CallBlock:
             i = j + 2
 
     def _st_colon(self, text: str, i: int, n: int, final: bool) -> int:
-        i = _WS_RUN.match(text, i).end()
+        i = skip_whitespace(text, i)
         if i >= n:
             return n
         if text[i] == ":":
@@ -236,7 +241,7 @@ class CallBlock:
         return i
 
     def _st_value(self, text: str, i: int, n: int, final: bool) -> int:
-        i = _WS_RUN.match(text, i).end()
+        i = skip_whitespace(text, i)
         if i >= n:
             return n
         c = text[i]
@@ -323,13 +328,14 @@ class CallBlock:
         return i
 
     def _st_scalar(self, text: str, i: int, n: int, final: bool) -> int:
-        j = _SCALAR_RUN.match(text, i).end()
+        match = _SCALAR_RUN.match(text, i)
+        j = match.end() if match else i
         if j < n:
             self._state = _AFTER_VALUE
         return j
 
     def _st_after_value(self, text: str, i: int, n: int, final: bool) -> int:
-        i = _WS_RUN.match(text, i).end()
+        i = skip_whitespace(text, i)
         if i >= n:
             return n
         c = text[i]
@@ -349,7 +355,7 @@ class CallBlock:
         return i + 1
 
     def _st_post(self, text: str, i: int, n: int, final: bool) -> int:
-        i = _WS_RUN.match(text, i).end()
+        i = skip_whitespace(text, i)
         if i >= n:
             return n
         if text[i] == "<":
@@ -447,7 +453,9 @@ class CallBlock:
             where = f"before {CALL_CLOSE}" if closed else "before the end of the output"
             return f"the JSON object is not complete {where}"
         try:
-            obj = json.loads(raw[self._json_start : self._json_end], parse_constant=_reject_constant)
+            obj = json.loads(
+                raw[self._json_start : self._json_end], parse_constant=_reject_constant
+            )
         except (ValueError, RecursionError) as error:
             return f"invalid JSON: {error}"
         if not isinstance(obj.get("name"), str):

@@ -11,8 +11,8 @@ Don't subclass these: consumers dispatch on the exact type.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Union
 
 
 def _short(text: str, limit: int = 40) -> str:
@@ -104,14 +104,14 @@ class ToolCallMalformed:
         )
 
 
-Event = Union[
-    ReasoningDelta,
-    ContentDelta,
-    ToolCallStart,
-    ToolCallArgumentsDelta,
-    ToolCallEnd,
-    ToolCallMalformed,
-]
+Event = (
+    ReasoningDelta
+    | ContentDelta
+    | ToolCallStart
+    | ToolCallArgumentsDelta
+    | ToolCallEnd
+    | ToolCallMalformed
+)
 """Any event a parser emits."""
 
 
@@ -130,8 +130,11 @@ def normalize(events: Iterable[Event]) -> list[Event]:
                 if isinstance(last, ToolCallArgumentsDelta) and last.index == event.index:
                     out[-1] = ToolCallArgumentsDelta(index=event.index, text=last.text + event.text)
                     continue
-            elif type(last) is type(event):
-                out[-1] = type(event)(text=last.text + event.text)  # type: ignore[union-attr]
+            elif isinstance(last, ReasoningDelta) and isinstance(event, ReasoningDelta):
+                out[-1] = ReasoningDelta(text=last.text + event.text)
+                continue
+            elif isinstance(last, ContentDelta) and isinstance(event, ContentDelta):
+                out[-1] = ContentDelta(text=last.text + event.text)
                 continue
         out.append(event)
     return out

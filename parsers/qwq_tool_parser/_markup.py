@@ -18,6 +18,8 @@ four fixed literals this check is exact, allocation-free and keeps the core depe
 
 from __future__ import annotations
 
+import re
+
 THINK_OPEN = "<think>"
 THINK_CLOSE = "</think>"
 CALL_OPEN = "<tool_call>"
@@ -25,6 +27,14 @@ CALL_CLOSE = "</tool_call>"
 
 WHITESPACE = " \t\r\n"
 """What counts as framing whitespace: JSON's four whitespace characters (also used to trim)."""
+
+_WHITESPACE_RUN = re.compile(r"[ \t\r\n]*")
+
+
+def skip_whitespace(text: str, i: int) -> int:
+    """The index of the first non-``WHITESPACE`` character at or after ``i`` (or ``len(text)``)."""
+    match = _WHITESPACE_RUN.match(text, i)
+    return match.end() if match else i
 
 
 def partial_tag_start(text: str, start: int, tag: str) -> int:

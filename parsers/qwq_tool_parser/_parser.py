@@ -25,8 +25,8 @@ JSON), or markup and framing whitespace. Nothing is ever dropped silently.
 
 from __future__ import annotations
 
-import re
-from typing import Any, Callable, Literal, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal
 
 from ._call_block import CallBlock
 from ._errors import ToolCallParserError
@@ -37,6 +37,7 @@ from ._markup import (
     THINK_OPEN,
     WHITESPACE,
     partial_tag_start,
+    skip_whitespace,
 )
 
 UnknownToolPolicy = Literal["call", "content"]
@@ -49,7 +50,6 @@ text instead of growing a buffer without bound. The rule depends only on the tex
 was chunked, so streaming and one-shot parsing agree."""
 
 _START, _REASONING, _CONTENT, _CALL = range(4)
-_WS_RUN = re.compile(r"[ \t\r\n]*")
 
 
 def _tool_names(tools: Sequence[Mapping[str, Any]] | None) -> frozenset[str] | None:
@@ -194,7 +194,7 @@ class StreamParser:
         return len(text)
 
     def _on_start(self, text: str, i: int, n: int, final: bool) -> int:
-        j = _WS_RUN.match(text, i).end()
+        j = skip_whitespace(text, i)
         if self._start_in_reasoning:
             self._start_ws += text[i:j]
             if len(self._start_ws) > MAX_FRAMING_WHITESPACE:

@@ -9,14 +9,14 @@ adapters use it too, so every consumer folds events the same way.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from ._events import (
     ContentDelta,
     Event,
     ReasoningDelta,
-    ToolCallArgumentsDelta,
     ToolCallEnd,
     ToolCallMalformed,
     ToolCallStart,
