@@ -18,3 +18,12 @@ def core(session: nox.Session) -> None:
     """The engine-free core: unit, table, golden, property and token-boundary tests."""
     session.install("-e", ".[test]")
     session.run("pytest", "tests/core", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff (lint and format) and mypy --strict over the package."""
+    session.install("-e", ".", "ruff==0.17.6", "mypy==2.4.1")
+    session.run("ruff", "check", "parsers")
+    session.run("ruff", "format", "--check", "parsers")
+    session.run("mypy", "--strict", "-p", "qwq_tool_parser", env={"MYPYPATH": "parsers"})
