@@ -27,3 +27,11 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", "parsers")
     session.run("ruff", "format", "--check", "parsers")
     session.run("mypy", "--strict", "-p", "qwq_tool_parser", env={"MYPYPATH": "parsers"})
+
+
+@nox.session(python=PYTHON)
+def templates(session: nox.Session) -> None:
+    """The fixed chat template: byte-equality with the official one, the fixes, the parser round trip
+    and the wheel, rendered by transformers' apply_chat_template (no torch needed)."""
+    session.install("-e", ".[test]", "transformers==5.23.0", "jinja2>=3.1.6")
+    session.run("pytest", "tests/templates", *session.posargs)
