@@ -17,6 +17,7 @@ of this file (it may be imported twice: registration is idempotent), or the entr
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -62,7 +63,7 @@ try:  # 0.24+: our own grammar for required/named, accepting QwQ's framing white
 except (ImportError, AttributeError):
     _STRUCTURAL_TAG = None
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("vllm.qwq_tool_parser")  # under vLLM's logger: same format, pid prefix
 THINK_END = "</think>"
 
 
@@ -135,7 +136,9 @@ class QwQToolParser(ToolParser):  # type: ignore[misc]
                  for c in result.tool_calls]
         content = result.content
         if result.reasoning is not None:  # no reasoning parser: vLLM's non-stream API has no slot
-            content = result.reasoning + THINK_END + ("\n\n" + content if content else "")
+            k = model_output.find(THINK_END)  # for it, so the think block stays (as text) in content
+            content = model_output if k < 0 else (
+                model_output[: k + len(THINK_END)] + ("\n\n" + content if content else ""))
         return ExtractedToolCallInformation(tools_called=bool(calls), tool_calls=calls,
                                             content=content)
 
@@ -285,6 +288,7 @@ def register() -> None:
     ReasoningParserManager.register_module("qwq", force=True, module=QwQReasoningParser)
     if _STRUCTURAL_TAG is not None:
         _register_tag(_STRUCTURAL_TAG)(_qwq_structural_tag)
+    logger.info("qwq tool and reasoning parsers registered (pid %d)", os.getpid())
 
 
 register()
