@@ -32,6 +32,17 @@ def test_official_copy_is_verbatim_shape() -> None:
     assert text.endswith("{{- '<|im_start|>assistant\\n<think>\\n' }}\n{%- endif %}\n")
 
 
+def test_engines_detect_it_as_a_qwq_style_template() -> None:
+    """SGLang forces reasoning for a template with the QwQ generation prompt and no "thinking" switch
+    (its template detection); vLLM picks the plain-string content format when no loop runs over
+    ``message.content``. Both must see the fixed template as they see the official one."""
+    fixed, official = h.fixed_template(), h.official_template()
+    prompt = "{{- '<|im_start|>assistant\\n<think>\\n' }}"
+    assert prompt in fixed and prompt in official
+    assert "thinking" not in fixed.lower()
+    assert "in message.content" not in fixed and "in message['content']" not in fixed
+
+
 def test_wheel_contains_template_and_installed_path_works(tmp_path: pathlib.Path) -> None:
     source = tmp_path / "src"
     shutil.copytree(REPO, source, symlinks=True, ignore=_NOT_SOURCE)
