@@ -1,0 +1,242 @@
+"""SGLang adapter: ``--tool-call-parser qwq`` and ``--reasoning-parser qwq``, both on :class:`StreamParser`.
+
+Strategy. No parsing happens here. Each detector owns one core ``StreamParser`` per request (SGLang
+builds a fresh detector per request and choice), feeds it only the new text and translates events:
+``ContentDelta`` -> ``normal_text``; ``ToolCallStart`` -> ``ToolCallItem(name, parameters="")``;
+``ToolCallArgumentsDelta`` -> ``ToolCallItem(name=None, parameters=delta)``, with ``tool_index`` the
+call's ordinal, as SGLang's streaming convention wants. ``finish()`` closes the core, so every
+held-back character reaches the client at the end of the stream. ``prev_tool_call_arr`` and
+``streamed_args_for_tool`` always hold exactly what was sent (arguments as the raw JSON text), so
+serving_chat's end-of-stream "unstreamed arguments" check finds nothing missing. A call the core
+withdraws (``ToolCallMalformed`` with an index: its raw text went to content) is put in
+``incomplete_tool_call_indices``, so ``finish_reason`` stays ``stop`` instead of ``tool_calls``.
+``detect_and_parse`` is the same translation over one delta plus ``finish()``, so both modes agree.
+
+The tool detector sees what the reasoning parser leaves (the text after ``</think>``), so its core
+starts in content; a leading ``<think>...</think>`` that still reaches it (no reasoning parser, or
+``separate_reasoning=false``, with a model that writes the opening tag) goes back to content with its
+tags. Without a reasoning split, a ``<tool_call>`` written inside the think block is parsed like any
+other: use ``--reasoning-parser qwq``. Calls to names not in the request's tools are kept as calls
+(never leaked into content, never dropped). The reasoning detector runs a second core that starts in
+reasoning and only stops at ``</think>`` (``<tool_call>`` inside reasoning is reasoning); once the
+core has left reasoning, the raw rest of the text passes through untouched to the tool detector.
+
+Nothing raises out of a hook: if the core ever failed, the text goes out as content. Registration:
+the ``sglang.srt.plugins`` entry point calls the idempotent :func:`register` in every process that
+runs ``load_plugins()``. HTTP workers of ``--tokenizer-worker-num > 1`` do not; for those, set
+``SGLANG_HTTP_SERVER_APP_PATH=qwq_tool_parser.qwq_sglang:app`` (this module's ``app`` registers, then
+hands over SGLang's own app).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sglang.srt.function_call.base_format_detector import BaseFormatDetector
+from sglang.srt.function_call.core_types import StreamingParseResult, StructureInfo, ToolCallItem
+from sglang.srt.parser.reasoning_parser import BaseReasoningFormatDetector
+from sglang.srt.parser.reasoning_parser import StreamingParseResult as ReasoningResult
+
+from qwq_tool_parser import (
+    ContentDelta,
+    Event,
+    ReasoningDelta,
+    StreamParser,
+    ToolCallArgumentsDelta,
+    ToolCallEnd,
+    ToolCallMalformed,
+    ToolCallStart,
+)
+
+NAME = "qwq"
+"""The name of both parsers on SGLang's command line."""
+THINK_OPEN, THINK_END, CALL_OPEN = "<think>", "</think>", "<tool_call>"  # QwQ-32B's added tokens
+
+logger = logging.getLogger(__name__)
+
+
+class QwQDetector(BaseFormatDetector):  # type: ignore[misc]
+    """``<tool_call>{json}</tool_call>`` blocks in QwQ's answer, streamed exactly."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bot_token, self.eot_token, self.tool_call_separator = CALL_OPEN, "</tool_call>", "\n"
+        self.incomplete_tool_call_indices: set[int] = set()  # read by serving_chat (finish_reason)
+        self._parser = StreamParser(start_in_reasoning=False)
+        self._in_think = False  # inside a leading think block that reached this detector
+        self._failed = False
+
+    def parse_streaming_increment(self, new_text: str, tools: Any) -> StreamingParseResult:
+        if self._failed:
+            return StreamingParseResult(normal_text=new_text)
+        try:
+            return self._translate(self._parser.feed(new_text))
+        except Exception:  # the core never raises on text; if it ever does, keep the stream alive
+            logger.exception("qwq tool parser failed; streaming the rest as content")
+            self._failed = True
+            return StreamingParseResult(normal_text=new_text)
+
+    def finish(self, tools: Any) -> StreamingParseResult:
+        """End of the stream: flush held-back text and settle an open block."""
+        if self._failed or self._parser.closed:
+            return StreamingParseResult()
+        try:
+            return self._translate(self._parser.close())
+        except Exception:
+            logger.exception("qwq tool parser failed at the end of the stream")
+            self._failed = True
+            return StreamingParseResult()
+
+    def detect_and_parse(self, text: str, tools: Any) -> StreamingParseResult:
+        """One-shot parse: the streaming translation over one delta, folded per call."""
+        det = QwQDetector()
+        parts = [det.parse_streaming_increment(text, tools), det.finish(tools)]
+        names: dict[int, str] = {}
+        args: dict[int, str] = {}
+        for item in (c for p in parts for c in p.calls):
+            if item.name is not None:
+                names[item.tool_index] = item.name
+            args[item.tool_index] = args.get(item.tool_index, "") + item.parameters
+        calls = [ToolCallItem(tool_index=i, name=names[i], parameters=args[i])
+                 for i in sorted(names) if i not in det.incomplete_tool_call_indices]
+        return StreamingParseResult(normal_text="".join(p.normal_text for p in parts), calls=calls)
+
+    def has_tool_call(self, text: str) -> bool:
+        return bool(self.detect_and_parse(text, None).calls)
+
+    def structure_info(self) -> Callable[[str], StructureInfo]:
+        """Constrained decoding (``tool_choice`` required/named): the envelope QwQ's template shows."""
+        return lambda name: StructureInfo(
+            begin=f'{CALL_OPEN}\n{{"name": "{name}", "arguments": ', end="}\n</tool_call>",
+            trigger=CALL_OPEN)
+
+    def _translate(self, events: Sequence[Event]) -> StreamingParseResult:
+        text: list[str] = []
+        calls: list[ToolCallItem] = []
+        for ev in events:
+            if isinstance(ev, ReasoningDelta):
+                text.extend((THINK_OPEN, ev.text) if not self._in_think else (ev.text,))
+                self._in_think = True
+                continue
+            if self._in_think:
+                text.append(THINK_END)
+                self._in_think = False
+            if isinstance(ev, ContentDelta):
+                text.append(ev.text)
+            elif isinstance(ev, ToolCallStart):
+                while len(self.prev_tool_call_arr) <= ev.index:  # list position == call index
+                    self.prev_tool_call_arr.append({"name": "", "arguments": ""})
+                    self.streamed_args_for_tool.append("")
+                self.prev_tool_call_arr[ev.index]["name"] = ev.name
+                self.current_tool_id, self.current_tool_name_sent = ev.index, True
+                calls.append(ToolCallItem(tool_index=ev.index, name=ev.name, parameters=""))
+            elif isinstance(ev, ToolCallArgumentsDelta):
+                self.streamed_args_for_tool[ev.index] += ev.text
+                self.prev_tool_call_arr[ev.index]["arguments"] = self.streamed_args_for_tool[ev.index]
+                last = calls[-1] if calls else None
+                if last is not None and last.name is None and last.tool_index == ev.index:
+                    last.parameters += ev.text  # one SSE chunk per call per increment
+                else:
+                    calls.append(ToolCallItem(tool_index=ev.index, name=None, parameters=ev.text))
+            elif isinstance(ev, ToolCallEnd):
+                self.current_tool_name_sent = False
+            elif isinstance(ev, ToolCallMalformed):
+                if ev.index is not None:
+                    self.incomplete_tool_call_indices.add(ev.index)
+                logger.warning("qwq: <tool_call> block at offset %d is not a call (%s); sent as "
+                               "content%s", ev.offset, ev.reason,
+                               f", call {ev.index} withdrawn" if ev.index is not None else "")
+        if self._in_think and not self._parser.in_reasoning:
+            text.append(THINK_END)
+            self._in_think = False
+        return StreamingParseResult(normal_text="".join(text), calls=calls)
+
+
+class QwQReasoningDetector(BaseReasoningFormatDetector):  # type: ignore[misc]
+    """QwQ's think block: the output starts inside it (an opening ``<think>`` is tolerated), and
+    only ``</think>`` ends it. ``force_reasoning`` is ignored: QwQ's template always opens it."""
+
+    def __init__(self, stream_reasoning: bool = True, force_reasoning: bool | None = None,
+                 continue_final_message: bool = False, previous_content: str = "",
+                 **_ignored: Any) -> None:
+        super().__init__(THINK_OPEN, THINK_END, force_reasoning=True,
+                         stream_reasoning=stream_reasoning)
+        self._parser = StreamParser(start_in_reasoning=True)
+        self._tail = ""  # last characters before this delta: THINK_END may be cut across deltas
+        self._ended = bool(continue_final_message and THINK_END in (previous_content or ""))
+        self._held: list[str] = []  # reasoning kept for stream_reasoning=False
+
+    def parse_streaming_increment(self, new_text: str) -> ReasoningResult:
+        if self._ended:
+            return ReasoningResult(normal_text=new_text)
+        try:
+            events = self._parser.feed(new_text)
+            reasoning = "".join(e.text for e in events if isinstance(e, ReasoningDelta))
+            rest = ""
+            if not self._parser.in_reasoning:  # the core passed THINK_END: hand the raw rest over
+                text = self._tail + new_text
+                rest = text[text.find(THINK_END) + len(THINK_END):]
+                self._ended = True
+            self._tail = (self._tail + new_text)[-len(THINK_END):]
+        except Exception:
+            logger.exception("qwq reasoning parser failed; streaming the rest as content")
+            reasoning, rest, self._ended = "", new_text, True
+        return self._result(reasoning, rest)
+
+    def finish(self) -> ReasoningResult:
+        """End of the stream inside the think block: flush held-back text as reasoning."""
+        if self._ended:
+            return self._result("", "")
+        self._ended = True
+        try:
+            events = self._parser.close()
+        except Exception:
+            logger.exception("qwq reasoning parser failed at the end of the stream")
+            events = []
+        return self._result("".join(e.text for e in events if isinstance(e, ReasoningDelta)), "")
+
+    def detect_and_parse(self, text: str) -> ReasoningResult:
+        first, last = self.parse_streaming_increment(text), self.finish()
+        return ReasoningResult(normal_text=first.normal_text + last.normal_text,
+                               reasoning_text=first.reasoning_text + last.reasoning_text)
+
+    def _result(self, reasoning: str, rest: str) -> ReasoningResult:
+        if not self.stream_reasoning:  # the whole think block in one piece, once it is over
+            self._held.append(reasoning)
+            reasoning = ""
+            if self._ended:
+                reasoning, self._held = "".join(self._held), []
+        return ReasoningResult(normal_text=rest, reasoning_text=reasoning)
+
+
+def register() -> None:
+    """Add ``qwq`` to SGLang's tool-call and reasoning parsers and their CLI choices (idempotent).
+
+    A built-in parser of the same name, if SGLang ever ships one, is left in place.
+    """
+    from sglang.srt.function_call import parser_names
+    from sglang.srt.function_call.function_call_parser import FunctionCallParser
+    from sglang.srt.parser import reasoning_parser_names
+    from sglang.srt.parser.reasoning_parser import ReasoningParser
+
+    for table, cls, names in (
+        (FunctionCallParser.ToolCallParserEnum, QwQDetector, parser_names.TOOL_CALL_PARSER_NAMES),
+        (ReasoningParser.DetectorMap, QwQReasoningDetector,
+         reasoning_parser_names.REASONING_PARSER_NAMES),
+    ):
+        if table.setdefault(NAME, cls) is not cls:
+            logger.warning("SGLang already has a %r parser (%s); keeping it", NAME, table[NAME])
+        if NAME not in names:
+            names.append(NAME)
+
+
+def __getattr__(name: str) -> Any:
+    """``app``: SGLang's HTTP app, after :func:`register` (for multi-tokenizer HTTP workers)."""
+    if name == "app":
+        register()
+        from sglang.srt.entrypoints.http_server import app
+
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
