@@ -20,6 +20,7 @@ from ._events import (
 )
 from ._parser import StreamParser, UnknownToolPolicy
 from ._result import Malformed, ParseResult, ResultBuilder, ToolCall, parse, parse_stream
+from ._templates import chat_template, chat_template_path
 
 __version__ = "0.1.0"
 
@@ -39,6 +40,8 @@ __all__ = [
     "ToolCallStart",
     "UnknownToolPolicy",
     "__version__",
+    "chat_template",
+    "chat_template_path",
     "normalize",
     "parse",
     "parse_stream",

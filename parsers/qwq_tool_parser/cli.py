@@ -1,0 +1,140 @@
+"""The ``qwq-tool-parser`` command: look at how a model output parses, one-shot or as a stream.
+
+- ``parse FILE|-``: the non-streaming result as an OpenAI assistant message (JSON).
+- ``stream FILE|- [--chunk N | --chunk tokens --tokenizer PATH]``: the OpenAI-style delta stream as
+  JSON lines, one delta per engine step, as a server would send it, then the finish reason.
+- ``template``: the path of the bundled fixed QwQ chat template (for ``--chat-template``).
+
+Strategy: the command only reads input and prints; all parsing is the library's. Deltas are built
+from the events of one ``feed`` call, which is exactly what an engine adapter sees per step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from ._events import (
+    ContentDelta,
+    Event,
+    ReasoningDelta,
+    ToolCallArgumentsDelta,
+    ToolCallMalformed,
+    ToolCallStart,
+)
+from ._parser import StreamParser
+from ._result import ResultBuilder, parse
+from ._templates import chat_template_path
+
+
+def _read(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
+def _token_chunks(text: str, tokenizer_path: str | None) -> list[str]:
+    """The text deltas of incremental detokenization, token by token (as an engine streams)."""
+    if tokenizer_path is None:
+        raise SystemExit("--chunk tokens needs --tokenizer (a tokenizer.json file or its folder)")
+    try:
+        from tokenizers import Tokenizer
+    except ImportError:
+        raise SystemExit("--chunk tokens needs the 'tokenizers' package") from None
+    if not tokenizer_path.endswith(".json"):
+        tokenizer_path = tokenizer_path.rstrip("/") + "/tokenizer.json"
+    tokenizer = Tokenizer.from_file(tokenizer_path)
+    ids = tokenizer.encode(text, add_special_tokens=False).ids
+    # Engines' incremental detokenization: decode a short window (the previous delta's tokens and
+    # the new one), emit what it adds, and wait while a token ends inside a UTF-8 character.
+    chunks: list[str] = []
+    prefix = read = 0
+    for n in range(1, len(ids) + 1):
+        before = tokenizer.decode(ids[prefix:read], skip_special_tokens=False)
+        after = tokenizer.decode(ids[prefix:n], skip_special_tokens=False)
+        if len(after) > len(before) and not after.endswith("\ufffd"):
+            chunks.append(after[len(before) :])
+            prefix, read = read, n
+        else:
+            chunks.append("")
+    return chunks
+
+
+def _chunks(text: str, chunk: str, tokenizer: str | None) -> list[str]:
+    if chunk == "tokens":
+        return _token_chunks(text, tokenizer)
+    size = int(chunk)
+    if size < 1:
+        raise SystemExit("--chunk must be a positive number of characters or 'tokens'")
+    return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+def _delta(events: list[Event]) -> dict[str, Any] | None:
+    """One OpenAI chat-completion ``delta`` for the events of one step."""
+    delta: dict[str, Any] = {}
+    calls: dict[int, dict[str, Any]] = {}
+    for event in events:
+        if isinstance(event, ReasoningDelta):
+            delta["reasoning_content"] = delta.get("reasoning_content", "") + event.text
+        elif isinstance(event, ContentDelta):
+            delta["content"] = delta.get("content", "") + event.text
+        elif isinstance(event, ToolCallStart):
+            calls[event.index] = {
+                "index": event.index,
+                "id": f"call_{event.index}",
+                "type": "function",
+                "function": {"name": event.name, "arguments": ""},
+            }
+        elif isinstance(event, ToolCallArgumentsDelta):
+            call = calls.setdefault(event.index, {"index": event.index, "function": {}})
+            function = call["function"]
+            function["arguments"] = function.get("arguments", "") + event.text
+        elif isinstance(event, ToolCallMalformed):
+            print(f"# malformed block at {event.offset}: {event.reason}", file=sys.stderr)
+    if calls:
+        delta["tool_calls"] = list(calls.values())
+    return delta or None
+
+
+def _stream_lines(chunks: Sequence[str]) -> Iterator[str]:
+    parser = StreamParser()
+    builder = ResultBuilder()
+    for step in [*(parser.feed(c) for c in chunks), parser.close()]:
+        builder.add(step)
+        delta = _delta(step)
+        if delta is not None:
+            yield json.dumps({"delta": delta}, ensure_ascii=False)
+    finish = "tool_calls" if builder.result().tool_calls else "stop"
+    yield json.dumps({"delta": {}, "finish_reason": finish})
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``qwq-tool-parser`` console script."""
+    ap = argparse.ArgumentParser(prog="qwq-tool-parser", description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="command", required=True)
+    p_parse = sub.add_parser("parse", help="print the one-shot result as an OpenAI message")
+    p_parse.add_argument("file", help="model output file, or - for standard input")
+    p_stream = sub.add_parser("stream", help="print the OpenAI delta stream as JSON lines")
+    p_stream.add_argument("file", help="model output file, or - for standard input")
+    p_stream.add_argument("--chunk", default="4", help="characters per delta, or 'tokens'")
+    p_stream.add_argument("--tokenizer", help="tokenizer.json (or its folder) for --chunk tokens")
+    sub.add_parser("template", help="print the path of the bundled QwQ tool-calling template")
+    args = ap.parse_args(argv)
+
+    if args.command == "template":
+        print(chat_template_path())
+    elif args.command == "parse":
+        message = parse(_read(args.file)).to_openai_message()
+        print(json.dumps(message, ensure_ascii=False, indent=2))
+    else:
+        for line in _stream_lines(_chunks(_read(args.file), args.chunk, args.tokenizer)):
+            print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
