@@ -37,7 +37,14 @@ from ._events import (
     ToolCallStart,
 )
 from ._json_string import StringDecoder
-from ._markup import CALL_CLOSE, CALL_OPEN, WHITESPACE, partial_tag_start, skip_whitespace
+from ._markup import (
+    CALL_CLOSE,
+    CALL_OPEN,
+    WHITESPACE,
+    hold_trailing_whitespace,
+    partial_tag_start,
+    skip_whitespace,
+)
 
 MAX_NESTING = 256
 """Deepest bracket nesting accepted inside a call. Real tool arguments nest a handful of levels; this
@@ -404,12 +411,9 @@ class CallBlock:
             if not text:
                 return
             self._args_started = True
-        body = text.rstrip(WHITESPACE)
-        if body:
-            self._args.append(self._args_ws + body if self._args_ws else body)
-            self._args_ws = text[len(body) :]
-        else:
-            self._args_ws += text
+        ready, self._args_ws = hold_trailing_whitespace(self._args_ws, text)
+        if ready:
+            self._args.append(ready)
 
     def _emit_args(self) -> None:
         if self._args_kind not in ("object", "string"):

@@ -37,6 +37,18 @@ def skip_whitespace(text: str, i: int) -> int:
     return match.end() if match else i
 
 
+def hold_trailing_whitespace(held: str, text: str) -> tuple[str, str]:
+    """Split ``held + text`` into what can be emitted now and the trailing whitespace to hold.
+
+    Whitespace at the end of a run of text may turn out to be framing (or, in string arguments,
+    trimming), so it waits until a non-whitespace character shows it is part of the text.
+    """
+    body = text.rstrip(WHITESPACE)
+    if body:
+        return held + body, text[len(body) :]
+    return "", held + text
+
+
 def partial_tag_start(text: str, start: int, tag: str) -> int:
     """Where a possible cut-off ``tag`` begins at the end of ``text[start:]``, or ``len(text)``.
 

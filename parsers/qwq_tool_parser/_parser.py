@@ -36,6 +36,7 @@ from ._markup import (
     THINK_CLOSE,
     THINK_OPEN,
     WHITESPACE,
+    hold_trailing_whitespace,
     partial_tag_start,
     skip_whitespace,
 )
@@ -252,14 +253,9 @@ class StreamParser:
             if not text:
                 return
             self._segment_open = True
-        body = text.rstrip(WHITESPACE)
-        if body:
+        piece, self._pending_ws = hold_trailing_whitespace(self._pending_ws, text)
+        if piece:
             self._ws_overflow = False
-            piece = self._pending_ws + body if self._pending_ws else body
-            self._pending_ws = text[len(body) :]
-        else:
-            piece = ""
-            self._pending_ws += text
         if self._ws_overflow or len(self._pending_ws) > MAX_FRAMING_WHITESPACE:
             self._ws_overflow = True
             piece += self._pending_ws
