@@ -36,16 +36,16 @@ from qwq_tool_parser import (
 try:  # >= 0.13
     from vllm.tool_parsers import ToolParser, ToolParserManager
 except ImportError:  # 0.10-0.12
-    from vllm.entrypoints.openai.tool_parsers import ToolParser, ToolParserManager  # type: ignore
+    from vllm.entrypoints.openai.tool_parsers import ToolParser, ToolParserManager
 from vllm.reasoning import ReasoningParser, ReasoningParserManager
 
 try:  # >= 0.29
     from vllm.entrypoints.generate.base import protocol as _protocol
 except ImportError:
     try:  # 0.15-0.28
-        from vllm.entrypoints.openai.engine import protocol as _protocol  # type: ignore
+        from vllm.entrypoints.openai.engine import protocol as _protocol
     except ImportError:  # <= 0.14
-        from vllm.entrypoints.openai import protocol as _protocol  # type: ignore
+        from vllm.entrypoints.openai import protocol as _protocol
 DeltaMessage: Any = _protocol.DeltaMessage
 DeltaToolCall: Any = _protocol.DeltaToolCall
 DeltaFunctionCall: Any = _protocol.DeltaFunctionCall
@@ -67,29 +67,46 @@ logger = logging.getLogger("vllm.qwq_tool_parser")  # under vLLM's logger: same 
 THINK_END = "</think>"
 
 
-def _message(events: Sequence[Event], ids: dict[int, str], arr: list[dict[str, Any]],
-             streamed: list[str]) -> Any:
-    """Translate core events into one DeltaMessage (None if there is nothing to send)."""
-    reasoning, content, calls = [], [], {}
+def _message(
+    events: Sequence[Event],
+    ids: dict[int, str],
+    pieces: dict[int, list[str]],
+    arr: list[dict[str, Any]],
+    streamed: list[str],
+) -> Any:
+    """Translate core events into one DeltaMessage (None if there is nothing to send).
+
+    ``arr``/``streamed`` are vLLM's ``prev_tool_call_arr``/``streamed_args_for_tool`` (read by
+    vLLM <= 0.23 at the end of a stream); they are kept equal, and are joined only when a call
+    ends, so long arguments cost linear time."""
+    reasoning: list[str] = []
+    content: list[str] = []
+    calls: dict[int, Any] = {}
     for ev in events:
         if isinstance(ev, ReasoningDelta):
             reasoning.append(ev.text)
         elif isinstance(ev, ContentDelta):
             content.append(ev.text)
         elif isinstance(ev, ToolCallStart):
-            ids[ev.index] = f"chatcmpl-tool-{uuid.uuid4().hex}"
+            ids[ev.index], pieces[ev.index] = f"chatcmpl-tool-{uuid.uuid4().hex}", []
             while len(arr) <= ev.index:  # list position == index (withdrawn calls keep theirs)
                 arr.append({"name": "", "arguments": ""})
                 streamed.append("")
             arr[ev.index]["name"] = ev.name
-            calls[ev.index] = DeltaToolCall(index=ev.index, id=ids[ev.index], type="function",
-                                            function=DeltaFunctionCall(name=ev.name, arguments=""))
+            calls[ev.index] = DeltaToolCall(
+                index=ev.index,
+                id=ids[ev.index],
+                type="function",
+                function=DeltaFunctionCall(name=ev.name, arguments=""),
+            )
         elif isinstance(ev, ToolCallArgumentsDelta):
-            streamed[ev.index] += ev.text
-            arr[ev.index]["arguments"] = streamed[ev.index]
-            call = calls.setdefault(ev.index, DeltaToolCall(
-                index=ev.index, function=DeltaFunctionCall(arguments="")))
+            pieces[ev.index].append(ev.text)
+            call = calls.setdefault(
+                ev.index, DeltaToolCall(index=ev.index, function=DeltaFunctionCall(arguments=""))
+            )
             call.function.arguments += ev.text
+        elif (i := getattr(ev, "index", None)) is not None and i in pieces:  # End or withdrawn
+            arr[i]["arguments"] = streamed[i] = "".join(pieces.pop(i))
     if not (reasoning or content or calls):
         return None
     fields: dict[str, Any] = {"tool_calls": list(calls.values())}
@@ -116,36 +133,57 @@ class QwQToolParser(ToolParser):  # type: ignore[misc]
         self.supports_required_and_named = False  # even if VLLM_ENFORCE_STRICT_TOOL_CALLING=0
         self._parser: StreamParser | None = None
         self._ids: dict[int, str] = {}
+        self._pieces: dict[int, list[str]] = {}  # arguments of calls still open
         self._failed = False
 
     def _options(self, request: Any) -> dict[str, Any]:
         none = getattr(request, "tool_choice", None) == "none"  # engine-based "none": calls -> text
-        return {"tools": [] if none else None, "unknown_tool": "content" if none else "call",
-                "start_in_reasoning": bool(self.skip_reasoning_parsing),
-                "parallel_tool_calls": getattr(request, "parallel_tool_calls", True) is not False}
+        return {
+            "tools": [] if none else None,
+            "unknown_tool": "content" if none else "call",
+            "start_in_reasoning": bool(self.skip_reasoning_parsing),
+            "parallel_tool_calls": getattr(request, "parallel_tool_calls", True) is not False,
+        }
 
     def extract_tool_calls(self, model_output: str, request: Any) -> Any:
         try:
             result = parse(model_output, **self._options(request))
         except Exception:  # never raise out of a hook: all text stays content
             logger.exception("qwq tool parser failed; returning the output as content")
-            return ExtractedToolCallInformation(tools_called=False, tool_calls=[],
-                                                content=model_output)
-        calls = [ToolCall(id=f"chatcmpl-tool-{uuid.uuid4().hex}", type="function",
-                          function=FunctionCall(name=c.name, arguments=c.arguments))
-                 for c in result.tool_calls]
+            return ExtractedToolCallInformation(
+                tools_called=False, tool_calls=[], content=model_output
+            )
+        calls = [
+            ToolCall(
+                id=f"chatcmpl-tool-{uuid.uuid4().hex}",
+                type="function",
+                function=FunctionCall(name=c.name, arguments=c.arguments),
+            )
+            for c in result.tool_calls
+        ]
         content = result.content
-        if result.reasoning is not None:  # no reasoning parser: vLLM's non-stream API has no slot
-            k = model_output.find(THINK_END)  # for it, so the think block stays (as text) in content
-            content = model_output if k < 0 else (
-                model_output[: k + len(THINK_END)] + ("\n\n" + content if content else ""))
-        return ExtractedToolCallInformation(tools_called=bool(calls), tool_calls=calls,
-                                            content=content)
+        if result.reasoning is not None:
+            # No reasoning parser, and vLLM's non-streaming API has no reasoning slot for a tool
+            # parser: the think block stays in content, as text (streaming splits it properly).
+            k = model_output.find(THINK_END)
+            content = (
+                model_output
+                if k < 0
+                else (model_output[: k + len(THINK_END)] + ("\n\n" + content if content else ""))
+            )
+        return ExtractedToolCallInformation(
+            tools_called=bool(calls), tool_calls=calls, content=content
+        )
 
     def extract_tool_calls_streaming(
-        self, previous_text: str, current_text: str, delta_text: str,
-        previous_token_ids: Sequence[int], current_token_ids: Sequence[int],
-        delta_token_ids: Sequence[int], request: Any,
+        self,
+        previous_text: str,
+        current_text: str,
+        delta_text: str,
+        previous_token_ids: Sequence[int],
+        current_token_ids: Sequence[int],
+        delta_token_ids: Sequence[int],
+        request: Any,
     ) -> Any:
         try:
             if self._failed:
@@ -169,7 +207,9 @@ class QwQToolParser(ToolParser):  # type: ignore[misc]
             return None
 
     def _emit(self, events: list[Event]) -> Any:
-        msg = _message(events, self._ids, self.prev_tool_call_arr, self.streamed_args_for_tool)
+        msg = _message(
+            events, self._ids, self._pieces, self.prev_tool_call_arr, self.streamed_args_for_tool
+        )
         self.current_tool_id = len(self.prev_tool_call_arr) - 1  # kept for vLLM <= 0.22
         self.current_tool_name_sent = bool(self.prev_tool_call_arr)
         return msg
@@ -195,6 +235,8 @@ class QwQReasoningParser(ReasoningParser):  # type: ignore[misc]
         self._parser = StreamParser(start_in_reasoning=True)
         self._tail = ""  # last characters before the end: THINK_END may be cut across deltas
         self._ended = False
+        self._counted = 0  # count_reasoning_tokens' scan state
+        self._end_at: int | None = None
 
     @property
     def reasoning_start_str(self) -> str:
@@ -220,21 +262,33 @@ class QwQReasoningParser(ReasoningParser):  # type: ignore[misc]
 
     def extract_content_ids(self, input_ids: list[int]) -> list[int]:
         if self.end_token_id in input_ids[:-1]:
-            return input_ids[input_ids.index(self.end_token_id) + 1:]
+            return input_ids[input_ids.index(self.end_token_id) + 1 :]
         return []
 
     def count_reasoning_tokens(self, token_ids: Sequence[int]) -> int:
-        ids = list(token_ids)
-        return ids.index(self.end_token_id) if self.end_token_id in ids else len(ids)
+        """Tokens before ``</think>``; vLLM may pass the growing output each delta: scan only news."""
+        n = len(token_ids)
+        if n < self._counted:
+            self._counted, self._end_at = 0, None
+        for i in range(self._counted, n) if self._end_at is None else ():
+            if token_ids[i] == self.end_token_id:
+                self._end_at = i
+                break
+        self._counted = n
+        return n if self._end_at is None else self._end_at
 
     def extract_reasoning(self, model_output: str, request: Any) -> tuple[str | None, str | None]:
         k = model_output.find(THINK_END)
         reasoning = parse(model_output[:k] if k >= 0 else model_output).reasoning
-        return reasoning or None, (model_output[k + len(THINK_END):] or None) if k >= 0 else None
+        return reasoning or None, (model_output[k + len(THINK_END) :] or None) if k >= 0 else None
 
     def extract_reasoning_streaming(
-        self, previous_text: str, current_text: str, delta_text: str,
-        previous_token_ids: Sequence[int], current_token_ids: Sequence[int],
+        self,
+        previous_text: str,
+        current_text: str,
+        delta_text: str,
+        previous_token_ids: Sequence[int],
+        current_token_ids: Sequence[int],
         delta_token_ids: Sequence[int],
     ) -> Any:
         if self._ended:
@@ -244,9 +298,9 @@ class QwQReasoningParser(ReasoningParser):  # type: ignore[misc]
             rest = ""
             if not self._parser.in_reasoning:  # the core saw THINK_END: hand the raw rest over
                 text = self._tail + delta_text
-                rest = text[text.find(THINK_END) + len(THINK_END):]
+                rest = text[text.find(THINK_END) + len(THINK_END) :]
                 self._ended = True
-            self._tail = (self._tail + delta_text)[-len(THINK_END):]
+            self._tail = (self._tail + delta_text)[-len(THINK_END) :]
             reasoning = "".join(e.text for e in events if isinstance(e, ReasoningDelta))
         except Exception:
             logger.exception("qwq reasoning parser failed; passing the delta through as reasoning")
@@ -262,23 +316,36 @@ class QwQReasoningParser(ReasoningParser):  # type: ignore[misc]
         try:
             text = "".join(e.text for e in self._parser.close() if isinstance(e, ReasoningDelta))
         except Exception:
+            logger.exception("qwq reasoning parser failed at the end of the stream")
             return None
         return DeltaMessage(**{_REASONING_FIELD: text}) if text else None
 
 
-def _qwq_structural_tag(tools: list[Any], builtin_tools: list[Any], tool_choice: str,
-                        reasoning: bool, token_suffix: str = "") -> Any:
+def _qwq_structural_tag(
+    tools: list[Any],
+    builtin_tools: list[Any],
+    tool_choice: str,
+    reasoning: bool,
+    token_suffix: str = "",
+) -> Any:
     """Hermes' call envelope, but with QwQ's whitespace before and ``\\n`` between calls."""
-    tags = [_xs.TagFormat(begin=f'<tool_call>{nl}{{"name": "{t.function.name}", "arguments": ',
-                          content=_xs.JSONSchemaFormat(
-                              json_schema=_st.get_function_parameters(t.function)),
-                          end=f"}}{nl}</tool_call>")
-            for t in tools for nl in ("\n", "")]
+    tags = [
+        _xs.TagFormat(
+            begin=f'<tool_call>{nl}{{"name": "{t.function.name}", "arguments": ',
+            content=_xs.JSONSchemaFormat(json_schema=_st.get_function_parameters(t.function)),
+            end=f"}}{nl}</tool_call>",
+        )
+        for t in tools
+        for nl in ("\n", "")
+    ]
     if tool_choice == "auto":
-        return _xs.StructuralTag(format=_xs.TriggeredTagsFormat(triggers=["<tool_call>"], tags=tags))
+        return _xs.StructuralTag(
+            format=_xs.TriggeredTagsFormat(triggers=["<tool_call>"], tags=tags)
+        )
     ws = _xs.RegexFormat(pattern=r"[ \t\r\n]*")
-    calls = _xs.TagsWithSeparatorFormat(tags=tags, separator="\n", at_least_one=True,
-                                        stop_after_first=tool_choice == "forced")
+    calls = _xs.TagsWithSeparatorFormat(
+        tags=tags, separator="\n", at_least_one=True, stop_after_first=tool_choice == "forced"
+    )
     return _xs.StructuralTag(format=_xs.SequenceFormat(elements=[ws, calls, ws]))
 
 

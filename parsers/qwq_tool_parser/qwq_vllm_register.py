@@ -16,7 +16,7 @@ def register() -> None:
     try:  # >= 0.13
         from vllm.tool_parsers import ToolParserManager
     except ImportError:  # 0.10-0.12
-        from vllm.entrypoints.openai.tool_parsers import ToolParserManager  # type: ignore
+        from vllm.entrypoints.openai.tool_parsers import ToolParserManager
     from vllm.reasoning import ReasoningParserManager
 
     if hasattr(ToolParserManager, "register_lazy_module"):  # 0.12+
