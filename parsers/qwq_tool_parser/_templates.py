@@ -32,6 +32,8 @@ def chat_template_path() -> str:
 
 def chat_template() -> str:
     """The text of the fixed QwQ-32B tool-calling chat template (for ``apply_chat_template``)."""
-    return resources.files("qwq_tool_parser").joinpath("chat_templates", TEMPLATE_NAME).read_text(
-        encoding="utf-8"
+    return (
+        resources.files("qwq_tool_parser")
+        .joinpath("chat_templates", TEMPLATE_NAME)
+        .read_text(encoding="utf-8")
     )

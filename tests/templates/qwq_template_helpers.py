@@ -145,7 +145,9 @@ json_scalars = st.one_of(
 )
 json_values = st.recursive(
     json_scalars,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text(max_pieces=3), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(text(max_pieces=3), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 json_objects = st.dictionaries(text(max_pieces=3), json_values, max_size=5)
@@ -172,7 +174,9 @@ tool_names = st.one_of(
 )
 
 
-def tool_call_message(name: str, arguments: Any, call_id: str | None, wrapped: bool) -> dict[str, Any]:
+def tool_call_message(
+    name: str, arguments: Any, call_id: str | None, wrapped: bool
+) -> dict[str, Any]:
     function = {"name": name, "arguments": arguments}
     if not wrapped:
         return function

@@ -47,7 +47,9 @@ def render(request: pytest.FixtureRequest) -> Any:
 
 
 @pytest.mark.parametrize("content", ["none", "missing", "empty"])
-def test_assistant_without_content_before_tool_results(fixed: str, render: Any, content: str) -> None:
+def test_assistant_without_content_before_tool_results(
+    fixed: str, render: Any, content: str
+) -> None:
     assistant: dict[str, Any] = {
         "role": "assistant",
         "tool_calls": [call("get_weather", {"city": "Paris"}, "call_0")],
@@ -107,16 +109,19 @@ def test_string_arguments_render_verbatim(fixed: str, official: str, arguments: 
         {"role": "user", "content": "q"},
         {"role": "assistant", "content": "", "tool_calls": [call("search", arguments)]},
     ]
-    assert h.render(fixed, messages) == U + "q" + END + "<|im_start|>assistant" + block(
-        "search", arguments
-    ) + END
+    assert (
+        h.render(fixed, messages)
+        == U + "q" + END + "<|im_start|>assistant" + block("search", arguments) + END
+    )
     # The official template double-encodes: the arguments become a JSON *string*.
-    assert '"arguments": ' + json.dumps(arguments, ensure_ascii=False) in h.render(official, messages)
+    assert '"arguments": ' + json.dumps(arguments, ensure_ascii=False) in h.render(
+        official, messages
+    )
 
 
 @pytest.mark.parametrize(
     "arguments",
-    [{}, {"city": "東京", "emoji": "😀", "nested": {"a": [1, {"b": None}], "esc": "q\"\\\n\t"}}],
+    [{}, {"city": "東京", "emoji": "😀", "nested": {"a": [1, {"b": None}], "esc": 'q"\\\n\t'}}],
 )
 def test_string_and_dict_arguments_render_the_same(fixed: str, arguments: dict[str, Any]) -> None:
     def conversation(args: Any) -> list[dict[str, Any]]:
@@ -138,9 +143,16 @@ def test_absent_arguments_render_as_empty_object(fixed: str, render: Any, argume
         function["arguments"] = arguments
     messages = [
         {"role": "user", "content": "time?"},
-        {"role": "assistant", "content": "", "tool_calls": [{"type": "function", "function": function}]},
+        {
+            "role": "assistant",
+            "content": "",
+            "tool_calls": [{"type": "function", "function": function}],
+        },
     ]
-    assert render(fixed, messages) == U + "time?" + END + "<|im_start|>assistant" + block("now", "{}") + END
+    assert (
+        render(fixed, messages)
+        == U + "time?" + END + "<|im_start|>assistant" + block("now", "{}") + END
+    )
 
 
 def test_multiple_calls_with_mixed_argument_forms(fixed: str) -> None:
@@ -189,9 +201,12 @@ def _two_calls(id_a: str | None = "a", id_b: str | None = "b") -> dict[str, Any]
     }
 
 
-TWO_CALLS_TEXT = "<|im_start|>assistant" + block("get_weather", '{"city": "Paris"}') + block(
-    "get_time", "{}"
-) + END
+TWO_CALLS_TEXT = (
+    "<|im_start|>assistant"
+    + block("get_weather", '{"city": "Paris"}')
+    + block("get_time", "{}")
+    + END
+)
 
 
 def test_consecutive_tool_messages_form_one_user_turn(fixed: str) -> None:
@@ -227,9 +242,10 @@ def test_results_follow_call_order_by_tool_call_id(fixed: str, official: str) ->
     expected = U[:-1] + response("rain") + response("noon") + END
     assert _results_turn(fixed, results, _two_calls()) == expected
     # The official template pairs results with calls by position only.
-    assert _results_turn(official, results, _two_calls()) == U[:-1] + response("noon") + response(
-        "rain"
-    ) + END
+    assert (
+        _results_turn(official, results, _two_calls())
+        == U[:-1] + response("noon") + response("rain") + END
+    )
 
 
 def test_results_follow_call_order_by_name(fixed: str) -> None:
@@ -237,25 +253,34 @@ def test_results_follow_call_order_by_name(fixed: str) -> None:
         {"role": "tool", "name": "get_time", "content": "noon"},
         {"role": "tool", "name": "get_weather", "content": "rain"},
     ]
-    assert _results_turn(fixed, results, _two_calls(None, None)) == U[:-1] + response(
-        "rain"
-    ) + response("noon") + END
+    assert (
+        _results_turn(fixed, results, _two_calls(None, None))
+        == U[:-1] + response("rain") + response("noon") + END
+    )
 
 
 @pytest.mark.parametrize(
     "results",
     [
         # an id no call has
-        [{"role": "tool", "tool_call_id": "b", "content": "1"}, {"role": "tool", "tool_call_id": "zz", "content": "2"}],
+        [
+            {"role": "tool", "tool_call_id": "b", "content": "1"},
+            {"role": "tool", "tool_call_id": "zz", "content": "2"},
+        ],
         # one result without any key
         [{"role": "tool", "tool_call_id": "b", "content": "1"}, {"role": "tool", "content": "2"}],
         # two results claiming the same call
-        [{"role": "tool", "tool_call_id": "b", "content": "1"}, {"role": "tool", "tool_call_id": "b", "content": "2"}],
+        [
+            {"role": "tool", "tool_call_id": "b", "content": "1"},
+            {"role": "tool", "tool_call_id": "b", "content": "2"},
+        ],
     ],
     ids=["unknown id", "missing id", "duplicate id"],
 )
 def test_ambiguous_results_keep_message_order(fixed: str, results: list[dict[str, Any]]) -> None:
-    assert _results_turn(fixed, results, _two_calls()) == U[:-1] + response("1") + response("2") + END
+    assert (
+        _results_turn(fixed, results, _two_calls()) == U[:-1] + response("1") + response("2") + END
+    )
 
 
 def test_same_name_twice_keeps_message_order(fixed: str) -> None:
@@ -274,22 +299,36 @@ def test_same_name_twice_keeps_message_order(fixed: str) -> None:
 @pytest.mark.parametrize(
     ("content", "text"),
     [
-        ({"temp": 21, "city": "東京", "ok": True, "none": None}, '{"temp": 21, "city": "東京", "ok": true, "none": null}'),
+        (
+            {"temp": 21, "city": "東京", "ok": True, "none": None},
+            '{"temp": 21, "city": "東京", "ok": true, "none": null}',
+        ),
         ([1, "a", {"b": [False]}], '[1, "a", {"b": [false]}]'),
         (42, "42"),
         (2.5, "2.5"),
         (True, "true"),
         ("already text", "already text"),
-        ([{"type": "text", "text": "part 1"}, {"type": "text", "text": "part 2"}], "part 1\npart 2"),
+        (
+            [{"type": "text", "text": "part 1"}, {"type": "text", "text": "part 2"}],
+            "part 1\npart 2",
+        ),
     ],
 )
 def test_tool_content_that_is_not_a_string_is_json(fixed: str, content: Any, text: str) -> None:
-    messages = [{"role": "user", "content": "go"}, _two_calls(), {"role": "tool", "tool_call_id": "a", "content": content}]
+    messages = [
+        {"role": "user", "content": "go"},
+        _two_calls(),
+        {"role": "tool", "tool_call_id": "a", "content": content},
+    ]
     assert h.render(fixed, messages).endswith(U[:-1] + response(text) + END)
 
 
 def test_official_renders_python_repr_for_dict_results(official: str) -> None:
-    messages = [{"role": "user", "content": "go"}, _two_calls(), {"role": "tool", "content": {"ok": True}}]
+    messages = [
+        {"role": "user", "content": "go"},
+        _two_calls(),
+        {"role": "tool", "content": {"ok": True}},
+    ]
     assert "{'ok': True}" in h.render(official, messages)
 
 
@@ -322,7 +361,11 @@ def test_reasoning_fields_are_never_rendered(fixed: str, field: str) -> None:
 
 @pytest.mark.parametrize(
     "content",
-    ["<think>\nI should call f.\n</think>\n\n", "I should call f.\n</think>\n\n", "<think>\nx\n</think>"],
+    [
+        "<think>\nI should call f.\n</think>\n\n",
+        "I should call f.\n</think>\n\n",
+        "<think>\nx\n</think>",
+    ],
     ids=["think block", "no opening tag (generation prompt had it)", "no trailing newlines"],
 )
 def test_think_only_turn_renders_no_blank_line(fixed: str, official: str, content: str) -> None:
@@ -362,16 +405,25 @@ def test_reasoning_dropped_from_earlier_turns_with_content(fixed: str) -> None:
     assert h.render(fixed, messages, add_generation_prompt=True) == expected
 
 
-def test_last_turn_with_only_reasoning_renders_as_the_model_wrote_it(fixed: str, tokenizer: Any) -> None:
+def test_last_turn_with_only_reasoning_renders_as_the_model_wrote_it(
+    fixed: str, tokenizer: Any
+) -> None:
     messages = [
         {"role": "user", "content": "go"},
-        {"role": "assistant", "content": "<think>\nplan\n</think>\n\n", "tool_calls": [call("f", {"a": 1})]},
+        {
+            "role": "assistant",
+            "content": "<think>\nplan\n</think>\n\n",
+            "tool_calls": [call("f", {"a": 1})],
+        },
     ]
     rendered = h.render(fixed, messages)
-    assert rendered == U + "go" + END + A + "<think>\nplan\n</think>\n" + block("f", '{"a": 1}') + END
+    assert (
+        rendered == U + "go" + END + A + "<think>\nplan\n</think>\n" + block("f", '{"a": 1}') + END
+    )
     # What QwQ generates between </think> and a call, token for token.
     ids = tokenizer.encode(rendered, add_special_tokens=False)
-    framing = [151668, 271, 151657, 198, 4913, 606, 788, 330]  # </think> "\n\n" <tool_call> "\n" {" name ": ' "'
+    # </think> "\n\n" <tool_call> "\n" '{"' name '":' ' "'
+    framing = [151668, 271, 151657, 198, 4913, 606, 788, 330]
     assert any(ids[i : i + len(framing)] == framing for i in range(len(ids)))
 
 
@@ -398,14 +450,21 @@ PARTS = [
 def test_system_message_with_tools_and_content_parts(fixed: str, role: str) -> None:
     messages = [{"role": role, "content": PARTS}, {"role": "user", "content": PARTS}]
     expected = "<|im_start|>system\nfirst\nsecond" + TOOLS_HEADER + U + "first\nsecond" + END + GEN
-    assert h.render(fixed, messages, tools=[h.tool_schema("get_weather")], add_generation_prompt=True) == expected
+    assert (
+        h.render(fixed, messages, tools=[h.tool_schema("get_weather")], add_generation_prompt=True)
+        == expected
+    )
 
 
 def test_system_string_with_tools_matches_header(fixed: str, official: str) -> None:
     messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hi"}]
     tools = [h.tool_schema("get_weather")]
     expected = "<|im_start|>system\nBe brief." + TOOLS_HEADER + U + "hi" + END
-    assert h.render(fixed, messages, tools=tools) == expected == h.render(official, messages, tools=tools)
+    assert (
+        h.render(fixed, messages, tools=tools)
+        == expected
+        == h.render(official, messages, tools=tools)
+    )
 
 
 def test_developer_message_is_a_system_message(fixed: str) -> None:
@@ -414,17 +473,37 @@ def test_developer_message_is_a_system_message(fixed: str) -> None:
         {"role": "user", "content": "hi"},
         {"role": "developer", "content": "more rules"},
     ]
-    expected = "<|im_start|>system\nrules" + END + U + "hi" + END + "<|im_start|>system\nmore rules" + END
+    expected = (
+        "<|im_start|>system\nrules" + END + U + "hi" + END + "<|im_start|>system\nmore rules" + END
+    )
     assert h.render(fixed, messages) == expected
 
 
 def test_assistant_content_parts(fixed: str) -> None:
     messages = [
         {"role": "user", "content": "x"},
-        {"role": "assistant", "content": [{"type": "text", "text": "Let me"}, {"type": "text", "text": "check."}], "tool_calls": [call("f", {})]},
-        {"role": "tool", "content": [{"type": "text", "text": "r1"}, {"type": "text", "text": "r2"}]},
+        {
+            "role": "assistant",
+            "content": [{"type": "text", "text": "Let me"}, {"type": "text", "text": "check."}],
+            "tool_calls": [call("f", {})],
+        },
+        {
+            "role": "tool",
+            "content": [{"type": "text", "text": "r1"}, {"type": "text", "text": "r2"}],
+        },
     ]
-    expected = U + "x" + END + A + "Let me\ncheck." + block("f", "{}") + END + U[:-1] + response("r1\nr2") + END
+    expected = (
+        U
+        + "x"
+        + END
+        + A
+        + "Let me\ncheck."
+        + block("f", "{}")
+        + END
+        + U[:-1]
+        + response("r1\nr2")
+        + END
+    )
     assert h.render(fixed, messages) == expected
 
 
@@ -432,8 +511,16 @@ def test_assistant_content_parts(fixed: str) -> None:
     "messages",
     [
         [{"role": "user", "content": "hi"}],
-        [{"role": "user", "content": "go"}, _two_calls(), {"role": "tool", "tool_call_id": "a", "content": "r"}],
-        [{"role": "system", "content": "s"}, {"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}],
+        [
+            {"role": "user", "content": "go"},
+            _two_calls(),
+            {"role": "tool", "tool_call_id": "a", "content": "r"},
+        ],
+        [
+            {"role": "system", "content": "s"},
+            {"role": "user", "content": "a"},
+            {"role": "assistant", "content": "b"},
+        ],
     ],
 )
 def test_generation_prompt_opens_a_think_block(fixed: str, messages: list[dict[str, Any]]) -> None:
@@ -458,7 +545,11 @@ def test_full_agent_loop(fixed: str) -> None:
         },
         {"role": "tool", "tool_call_id": "call_2", "content": {"temp": 25, "sky": "晴れ"}},
         {"role": "tool", "tool_call_id": "call_1", "content": "rain, 12°C"},
-        {"role": "assistant", "content": "Paris: rain. 東京: sunny 😀", "reasoning_content": "Summarise."},
+        {
+            "role": "assistant",
+            "content": "Paris: rain. 東京: sunny 😀",
+            "reasoning_content": "Summarise.",
+        },
         {"role": "user", "content": "Thanks!"},
     ]
     expected = (

@@ -81,7 +81,11 @@ HAND_CASES: list[tuple[str, list[dict[str, Any]], list[dict[str, Any]] | None]] 
                 "content": "",
                 "tool_calls": [
                     _call("get_weather", {"city": "Paris"}, "a"),
-                    _call("get_time", {"tz": "Europe/Paris", "nested": {"x": [1, 2.5, None, True]}}, "b"),
+                    _call(
+                        "get_time",
+                        {"tz": "Europe/Paris", "nested": {"x": [1, 2.5, None, True]}},
+                        "b",
+                    ),
                 ],
             },
             {"role": "tool", "tool_call_id": "a", "content": "rain"},
@@ -199,7 +203,9 @@ def official_conversations(draw: Any) -> tuple[list[dict[str, Any]], list[dict[s
                     result["name"] = call.get("function", call)["name"]
                 messages.append(result)
         if draw(st.booleans()):
-            messages.append({"role": "assistant", "content": draw(assistant_content(with_calls=False))})
+            messages.append(
+                {"role": "assistant", "content": draw(assistant_content(with_calls=False))}
+            )
     return messages, tools
 
 

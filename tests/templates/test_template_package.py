@@ -10,11 +10,21 @@ import sys
 import zipfile
 
 from qwq_tool_parser._templates import TEMPLATE_NAME, chat_template, chat_template_path
+
 from tests.templates import qwq_template_helpers as h
 
 REPO = h.REPO
 _NOT_SOURCE = shutil.ignore_patterns(
-    ".git", ".nox", ".venvs", ".cache", ".hypothesis", ".*_cache", "build", "dist", "*.egg-info", "__pycache__"
+    ".git",
+    ".nox",
+    ".venvs",
+    ".cache",
+    ".hypothesis",
+    ".*_cache",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
 )
 
 
@@ -49,7 +59,17 @@ def test_wheel_contains_template_and_installed_path_works(tmp_path: pathlib.Path
     wheels = tmp_path / "wheels"
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(wheels), str(source)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--quiet",
+            "-w",
+            str(wheels),
+            str(source),
+        ],
         check=True,
         env=env,
     )
@@ -62,7 +82,17 @@ def test_wheel_contains_template_and_installed_path_works(tmp_path: pathlib.Path
     # A real (non-editable) install of the wheel into its own directory, imported from there only.
     target = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(target), str(wheel)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--quiet",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
         check=True,
         env=env,
     )

@@ -23,8 +23,8 @@ from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
-
 from qwq_tool_parser import parse
+
 from tests.templates import qwq_template_helpers as h
 
 
@@ -36,12 +36,16 @@ def _expected_content(visible: str, has_calls: bool) -> str | None:
 
 
 @st.composite
-def assistant_turn(draw: Any, names: list[str], with_calls: bool, call_ids: list[int]) -> dict[str, Any]:
+def assistant_turn(
+    draw: Any, names: list[str], with_calls: bool, call_ids: list[int]
+) -> dict[str, Any]:
     """An assistant message plus, under ``_expect``, what parsing its rendered turn must give."""
     visible = draw(h.plain_text())
     reasoning = draw(h.plain_text()) if draw(st.booleans()) else None
     text = visible if reasoning is None else "<think>\n" + reasoning + "\n</think>\n\n" + visible
-    form = draw(st.sampled_from(["string", "parts", "none", "missing"] if not text else ["string", "parts"]))
+    form = draw(
+        st.sampled_from(["string", "parts", "none", "missing"] if not text else ["string", "parts"])
+    )
     message: dict[str, Any] = {"role": "assistant"}
     if form == "string":
         message["content"] = text
@@ -59,7 +63,9 @@ def assistant_turn(draw: Any, names: list[str], with_calls: bool, call_ids: list
             call_ids[0] += 1
             wrapped = draw(st.booleans())
             tool_calls.append(
-                h.tool_call_message(name, draw(h.arguments_repr(args)), f"call_{call_ids[0]}", wrapped)
+                h.tool_call_message(
+                    name, draw(h.arguments_repr(args)), f"call_{call_ids[0]}", wrapped
+                )
             )
         message["tool_calls"] = tool_calls
     if draw(st.booleans()):
@@ -112,7 +118,9 @@ def test_rendered_assistant_turns_parse_back(
         result = parse(body, start_in_reasoning=False)
         assert result.malformed == []
         assert [c.name for c in result.tool_calls] == [name for name, _ in expect["calls"]]
-        assert [json.loads(c.arguments) for c in result.tool_calls] == [args for _, args in expect["calls"]]
+        assert [json.loads(c.arguments) for c in result.tool_calls] == [
+            args for _, args in expect["calls"]
+        ]
         assert result.content == _expected_content(expect["visible"], bool(expect["calls"]))
         if last and expect["reasoning"] is not None:
             think = "\n" + expect["reasoning"] + "\n"
