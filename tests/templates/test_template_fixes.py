@@ -312,6 +312,13 @@ def test_same_name_twice_keeps_message_order(fixed: str) -> None:
             [{"type": "text", "text": "part 1"}, {"type": "text", "text": "part 2"}],
             "part 1\npart 2",
         ),
+        # Records that merely have a "type" field are data, not content parts.
+        ([{"type": "file", "name": "a.txt"}], '[{"type": "file", "name": "a.txt"}]'),
+        (
+            [{"type": "text", "text": "x"}, {"type": "row", "v": 1}],
+            '[{"type": "text", "text": "x"}, {"type": "row", "v": 1}]',
+        ),
+        ([], "[]"),
     ],
 )
 def test_tool_content_that_is_not_a_string_is_json(fixed: str, content: Any, text: str) -> None:
