@@ -215,10 +215,14 @@ class QwQToolParser(ToolParser):  # type: ignore[misc]
         return msg
 
     def get_structural_tag(self, request: Any, *, reasoning: bool = False, **kw: Any) -> Any:
-        tag = super().get_structural_tag(request, reasoning=reasoning, **kw)
-        if tag is not None and self.skip_reasoning_parsing:  # grammar must pass the think block
-            think = _xs.TagFormat(begin="", content=_xs.AnyTextFormat(), end=THINK_END)
-            tag = _xs.StructuralTag(format=_xs.SequenceFormat(elements=[think, tag.format]))
+        try:
+            tag = super().get_structural_tag(request, reasoning=reasoning, **kw)
+            if tag is not None and self.skip_reasoning_parsing:  # the grammar must pass the think
+                think = _xs.TagFormat(begin="", content=_xs.AnyTextFormat(), end=THINK_END)
+                tag = _xs.StructuralTag(format=_xs.SequenceFormat(elements=[think, tag.format]))
+        except Exception:  # no grammar is better than a failed request
+            logger.exception("qwq structural tag failed; tool calls are not constrained")
+            return None
         return tag
 
 
@@ -319,6 +323,10 @@ class QwQReasoningParser(ReasoningParser):  # type: ignore[misc]
             logger.exception("qwq reasoning parser failed at the end of the stream")
             return None
         return DeltaMessage(**{_REASONING_FIELD: text}) if text else None
+
+    # vLLM <= 0.11 calls these names
+    extract_reasoning_content = extract_reasoning
+    extract_reasoning_content_streaming = extract_reasoning_streaming
 
 
 def _qwq_structural_tag(

@@ -204,3 +204,17 @@ def test_32_concurrent_streams_each_get_their_own_calls(server: VllmServer) -> N
             for k in range(1 + i % 3)]
     served_by = re.findall(r"\(ApiServer_\d+ pid=(\d+)\).*Added request", server.log_text())
     assert len(set(served_by[-32:])) == 2, "both API-server processes served these requests"
+
+
+@STREAM
+def test_demo_conversation(server: VllmServer, stream: bool, capsys: Any) -> None:
+    """The main job's conversation (``nox -s demo``), against this server."""
+    from harness import demo_vllm
+
+    demo_vllm.play(server.base_url, stream=stream)
+    out = capsys.readouterr().out
+    assert out.count("» user:") == 4 and out.count("» tool result") == 4
+    assert out.count("tool call  │") == 4
+    assert 'get_n_day_weather_forecast({"location": "Glasgow, Scotland", "format": "celsius", ' \
+           '"num_days": 5})' in out
+    assert out.count("finish     │ tool_calls") == 3 and out.count("finish     │ stop") == 4
