@@ -61,3 +61,74 @@ def demo(session: nox.Session) -> None:
     """Main job: serve QwQ's format with the plugin and play the cookbook conversation."""
     _install_vllm(session)
     session.run("python", "-m", "harness.demo_vllm", *session.posargs)
+
+
+# SGLang 0.5.23 pins torch==2.14.1 and ~80 packages, many CUDA-only kernels (flashinfer, sgl-kernel,
+# deep-gemm, cutlass-dsl, ...) that its chat serving never imports. So: sglang without dependencies,
+# then only what `serving_chat`, `server_args`, both launchers and the template manager import on CPU,
+# at sglang's pins where it pins. torch/torchvision 2.14.1/0.29.1 come from this machine's local
+# wheel mirror (PyPI's torchvision cannot load against the CPU torch wheel, and SGLang's config
+# modules import torchvision). Measured on this machine: a few minutes for a fresh venv.
+SGLANG_RUNTIME = [
+    "torch==2.14.1", "torchvision==0.29.1", "numpy", "orjson", "psutil", "pybase64", "requests",
+    "packaging", "pillow", "fastapi", "uvicorn>=0.51", "uvloop", "msgspec", "pydantic", "pyzmq",
+    "tqdm", "IPython", "aiohttp", "openai==2.8.0", "transformers==5.19.0", "tokenizers==0.23.2",
+    "apache-tvm-ffi==0.1.11", "jsonschema", "dill", "sentencepiece==0.2.1",
+    "compressed-tensors==0.18.0", "gguf", "partial_json_parser", "xgrammar==0.2.7", "einops",
+    "setproctitle", "soundfile==0.13.1", "python-multipart",
+]  # fmt: skip
+
+
+@nox.session(python=PYTHON)
+def sglang(session: nox.Session) -> None:
+    """The SGLang plugin through SGLang's real chat serving, argument parsing and detectors."""
+    session.install(*SGLANG_RUNTIME)
+    session.install("--no-deps", "sglang==0.5.23")
+    session.install("-e", ".[test,sglang-test]")
+    session.run("pytest", "tests/sglang", *session.posargs)
+
+
+# -- benchmarks (issue 6): `nox -s bench` (`make bench`) runs bench_vllm and bench_sglang first, each
+# measuring its engine's parsers in its own venv, then the core and the report in `bench`. Not part
+# of `make test` (about 10 minutes). Results: benchmarks/results/; raw numbers: .cache/bench/.
+BENCH_OUT = ".cache/bench"
+
+
+def _bench_worker(session: nox.Session, engine: str) -> None:
+    out = f"{BENCH_OUT}/{engine}.json"
+    session.run("python", "-m", "benchmarks.run", "worker", engine, "--out", out, *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def bench_vllm(session: nox.Session) -> None:
+    """Benchmark worker in the vLLM environment (the first part of `bench`)."""
+    import pathlib
+    import shutil
+    import time
+
+    shutil.rmtree(BENCH_OUT, ignore_errors=True)  # never report numbers from an older run
+    pathlib.Path(BENCH_OUT).mkdir(parents=True)
+    pathlib.Path(BENCH_OUT, "started").write_text(str(time.time()))
+    _install_vllm(session)
+    _bench_worker(session, "vllm")
+
+
+@nox.session(python=PYTHON)
+def bench_sglang(session: nox.Session) -> None:
+    """Benchmark worker in the SGLang environment (the second part of `bench`)."""
+    install = globals().get("_install_sglang")
+    if install is not None:  # the sglang session's install helper
+        install(session)
+    else:  # the same steps as the `sglang` session until they are factored into _install_sglang
+        session.install(*SGLANG_RUNTIME)
+        session.install("--no-deps", "sglang==0.5.23")
+    session.install("-e", ".[test]")
+    _bench_worker(session, "sglang")
+
+
+@nox.session(python=PYTHON, requires=["bench_vllm", "bench_sglang"])
+def bench(session: nox.Session) -> None:
+    """Benchmarks: our parsers against vLLM's and SGLang's stock parsers; writes benchmarks/results."""
+    session.install("-e", ".[test]", "matplotlib==3.11.2")
+    _bench_worker(session, "core")
+    session.run("python", "-m", "benchmarks.run", "report", BENCH_OUT)
