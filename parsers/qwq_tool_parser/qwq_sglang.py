@@ -167,10 +167,11 @@ class QwQReasoningDetector(BaseReasoningFormatDetector):  # type: ignore[misc]
         self._tail = ""  # last characters before this delta: THINK_END may be cut across deltas
         self._ended = bool(continue_final_message and THINK_END in (previous_content or ""))
         self._held: list[str] = []  # reasoning kept for stream_reasoning=False
+        self._answer_started = self._ended  # whitespace right after THINK_END is framing (core rule)
 
     def parse_streaming_increment(self, new_text: str) -> ReasoningResult:
         if self._ended:
-            return ReasoningResult(normal_text=new_text)
+            return self._result("", new_text)
         try:
             events = self._parser.feed(new_text)
             reasoning = "".join(e.text for e in events if isinstance(e, ReasoningDelta))
@@ -203,6 +204,9 @@ class QwQReasoningDetector(BaseReasoningFormatDetector):  # type: ignore[misc]
                                reasoning_text=first.reasoning_text + last.reasoning_text)
 
     def _result(self, reasoning: str, rest: str) -> ReasoningResult:
+        if rest and not self._answer_started:  # as the core does: drop the framing after THINK_END
+            rest = rest.lstrip(" \t\r\n")
+            self._answer_started = bool(rest)
         if not self.stream_reasoning:  # the whole think block in one piece, once it is over
             self._held.append(reasoning)
             reasoning = ""

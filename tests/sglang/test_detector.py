@@ -302,6 +302,6 @@ def test_reasoning_detector(stream_reasoning: bool) -> None:
         rp = ReasoningParser("qwq", stream_reasoning, None)
         out = [rp.parse_stream_chunk(c) for c in chunks] + [rp.parse_stream_end()]
         assert "".join(r or "" for r, _ in out) == "Let me think. <think> is fine."
-        assert "".join(n or "" for _, n in out) == "\n\nAnswer <tool_call>"
+        assert "".join(n or "" for _, n in out) == "Answer <tool_call>"
     assert ReasoningParser("qwq", False, True).parse_non_stream("cut off <tool_call>") == (
         "cut off <tool_call>", "")
