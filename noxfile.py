@@ -99,7 +99,7 @@ def _bench_worker(session: nox.Session, engine: str) -> None:
     session.run("python", "-m", "benchmarks.run", "worker", engine, "--out", out, *session.posargs)
 
 
-@nox.session(python=PYTHON)
+@nox.session(python=PYTHON, reuse_venv=True)
 def bench_vllm(session: nox.Session) -> None:
     """Benchmark worker in the vLLM environment (the first part of `bench`)."""
     import pathlib
@@ -113,7 +113,7 @@ def bench_vllm(session: nox.Session) -> None:
     _bench_worker(session, "vllm")
 
 
-@nox.session(python=PYTHON)
+@nox.session(python=PYTHON, reuse_venv=True)
 def bench_sglang(session: nox.Session) -> None:
     """Benchmark worker in the SGLang environment (the second part of `bench`)."""
     install = globals().get("_install_sglang")
@@ -126,7 +126,7 @@ def bench_sglang(session: nox.Session) -> None:
     _bench_worker(session, "sglang")
 
 
-@nox.session(python=PYTHON, requires=["bench_vllm", "bench_sglang"])
+@nox.session(python=PYTHON, reuse_venv=True, requires=["bench_vllm", "bench_sglang"])
 def bench(session: nox.Session) -> None:
     """Benchmarks: our parsers against vLLM's and SGLang's stock parsers; writes benchmarks/results."""
     session.install("-e", ".[test]", "matplotlib==3.11.2")

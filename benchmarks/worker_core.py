@@ -61,14 +61,15 @@ def memory_figure() -> dict[str, Any]:
     delta; events are dropped after each feed, as a server sends them on."""
     case = memory_case()
     deltas = case.deltas
-    gc.collect()
+    encoded = [d.encode() for d in deltas]  # each delta is decoded afresh, as a detokenizer does,
+    gc.collect()  # so whatever the parser keeps of it is counted
     tracemalloc.start()
     try:
         parser = StreamParser()
         feed = parser.feed
         ends = []
-        for delta in deltas:
-            events = feed(delta)
+        for raw in encoded:
+            events = feed(raw.decode())
             if events and type(events[-1]) is ToolCallEnd:
                 ends.append(events[-1])
         ends += [e for e in parser.close() if type(e) is ToolCallEnd]

@@ -97,9 +97,83 @@ def _subject(name: str, kind: str, tool: str | None, reasoning: str | None, toke
                    note=note)
 
 
+def _register_floor() -> None:
+    """``bench_floor``: the least a vLLM tool + reasoning parser pair can do per delta through
+    ``parse_delta`` (engine-based, like ours): look for ``<``, wrap the delta in one DeltaMessage
+    (reasoning, or one tool-call arguments fragment). It parses nothing: it is vLLM's own fixed
+    per-delta cost (``parse_delta``, metrics, pydantic messages), the floor under any parser."""
+    from vllm.entrypoints.generate.base import protocol as p
+    from vllm.reasoning import ReasoningParser, ReasoningParserManager
+    from vllm.tool_parsers import ToolParser, ToolParserManager
+
+    class FloorTool(ToolParser):  # type: ignore[misc]
+        engine_based_streaming = True
+        supports_required_and_named = False
+
+        def extract_tool_calls(self, model_output: str, request: Any) -> Any:
+            return p.ExtractedToolCallInformation(tools_called=False, tool_calls=[],
+                                                  content=model_output)
+
+        def extract_tool_calls_streaming(self, previous_text: str, current_text: str,
+                                         delta_text: str, *args: Any) -> Any:
+            if not delta_text:
+                return None
+            if "<" in delta_text:
+                return p.DeltaMessage(content=delta_text)
+            return p.DeltaMessage(tool_calls=[p.DeltaToolCall(
+                index=0, function=p.DeltaFunctionCall(arguments=delta_text))])
+
+        def finish_streaming(self) -> Any:
+            return None
+
+    class FloorReasoning(ReasoningParser):  # type: ignore[misc]
+        engine_based_streaming = True
+
+        def __init__(self, tokenizer: Any, *args: Any, **kwargs: Any) -> None:
+            super().__init__(tokenizer, *args, **kwargs)
+            self.ended = False
+
+        def is_reasoning_end(self, input_ids: Any) -> bool:
+            return False
+
+        def is_reasoning_end_streaming(self, input_ids: Any, delta_ids: Any) -> bool:
+            return self.ended
+
+        def has_engine_confirmed_reasoning_end(self) -> bool:
+            return self.ended
+
+        def extract_content_ids(self, input_ids: list[int]) -> list[int]:
+            return []
+
+        def extract_reasoning(self, model_output: str, request: Any) -> Any:
+            return model_output, None
+
+        def extract_reasoning_streaming(self, previous_text: str, current_text: str,
+                                        delta_text: str, *args: Any) -> Any:
+            if "<" in delta_text and "</think>" in delta_text:
+                self.ended = True
+                before, after = delta_text.split("</think>", 1)
+                return p.DeltaMessage(reasoning=before or None, content=after or None)
+            return p.DeltaMessage(reasoning=delta_text)
+
+        def finish_streaming(self) -> Any:
+            return None
+
+    ToolParserManager.register_module("bench_floor", force=True, module=FloorTool)
+    ReasoningParserManager.register_module("bench_floor", force=True, module=FloorReasoning)
+
+
 def subjects(stock_max: int, notes: list[str]) -> list[Subject]:
     tokenizer, request, prompt = _setup()
     out = []
+    try:
+        _register_floor()
+        out.append(_subject("vLLM pass-through floor", "floor", "bench_floor", "bench_floor",
+                            tokenizer, request, prompt, None,
+                            note="parses nothing: vLLM's own per-delta cost through parse_delta"))
+        out[-1].check = None
+    except Exception as error:  # noqa: BLE001
+        notes.append(f"the vLLM floor could not be registered: {error!r}")
     try:
         out.append(_subject("qwq vLLM (tool+reasoning)", "ours", "qwq", "qwq", tokenizer, request,
                             prompt, None))
