@@ -73,7 +73,7 @@ class ScriptedTokenizerManager:
         self.served_model_name = "QwQ-32B"
         self.model_config = SimpleNamespace(
             is_multimodal=False, context_len=32768, hf_config=SimpleNamespace(model_type="qwen2", architectures=["Qwen2ForCausalLM"]),
-            get_default_sampling_params=lambda: {})
+            get_default_sampling_params=dict)
         self.server_args = SimpleNamespace(tool_call_parser=tool_call_parser,
                                            reasoning_parser=reasoning_parser)
         self.request_logger = SimpleNamespace(log_requests=False, log_requests_level=0)
@@ -118,12 +118,11 @@ def load_hf_tokenizer() -> Any:
 def make_app(configs: dict[str, tuple[str | None, str | None]], script: Script) -> Any:
     """A FastAPI app with ``POST /<label>/v1/chat/completions`` per (tool, reasoning) parser pair."""
     from fastapi import FastAPI
+    from qwq_tool_parser._templates import chat_template_path
     from sglang.srt.entrypoints.openai.serving_chat import OpenAIServingChat
     from sglang.srt.parser.template_manager import TemplateManager
     from sglang.srt.runtime_context import publish
     from sglang.srt.server_args import ServerArgs
-
-    from qwq_tool_parser._templates import chat_template_path
 
     publish(ServerArgs(model_path="dummy"), role="tokenizer")
     app = FastAPI()

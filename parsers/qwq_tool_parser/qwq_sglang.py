@@ -99,8 +99,11 @@ class QwQDetector(BaseFormatDetector):  # type: ignore[misc]
             if item.name is not None:
                 names[item.tool_index] = item.name
             args[item.tool_index] = args.get(item.tool_index, "") + item.parameters
-        calls = [ToolCallItem(tool_index=i, name=names[i], parameters=args[i])
-                 for i in sorted(names) if i not in det.incomplete_tool_call_indices]
+        calls = [
+            ToolCallItem(tool_index=i, name=names[i], parameters=args[i])
+            for i in sorted(names)
+            if i not in det.incomplete_tool_call_indices
+        ]
         return StreamingParseResult(normal_text="".join(p.normal_text for p in parts), calls=calls)
 
     def has_tool_call(self, text: str) -> bool:
@@ -109,8 +112,10 @@ class QwQDetector(BaseFormatDetector):  # type: ignore[misc]
     def structure_info(self) -> Callable[[str], StructureInfo]:
         """Constrained decoding (``tool_choice`` required/named): the envelope QwQ's template shows."""
         return lambda name: StructureInfo(
-            begin=f'{CALL_OPEN}\n{{"name": "{name}", "arguments": ', end="}\n</tool_call>",
-            trigger=CALL_OPEN)
+            begin=f'{CALL_OPEN}\n{{"name": "{name}", "arguments": ',
+            end="}\n</tool_call>",
+            trigger=CALL_OPEN,
+        )
 
     def _translate(self, events: Sequence[Event]) -> StreamingParseResult:
         text: list[str] = []
@@ -134,7 +139,9 @@ class QwQDetector(BaseFormatDetector):  # type: ignore[misc]
                 calls.append(ToolCallItem(tool_index=ev.index, name=ev.name, parameters=""))
             elif isinstance(ev, ToolCallArgumentsDelta):
                 self.streamed_args_for_tool[ev.index] += ev.text
-                self.prev_tool_call_arr[ev.index]["arguments"] = self.streamed_args_for_tool[ev.index]
+                self.prev_tool_call_arr[ev.index]["arguments"] = self.streamed_args_for_tool[
+                    ev.index
+                ]
                 last = calls[-1] if calls else None
                 if last is not None and last.name is None and last.tool_index == ev.index:
                     last.parameters += ev.text  # one SSE chunk per call per increment
@@ -145,9 +152,12 @@ class QwQDetector(BaseFormatDetector):  # type: ignore[misc]
             elif isinstance(ev, ToolCallMalformed):
                 if ev.index is not None:
                     self.incomplete_tool_call_indices.add(ev.index)
-                logger.warning("qwq: <tool_call> block at offset %d is not a call (%s); sent as "
-                               "content%s", ev.offset, ev.reason,
-                               f", call {ev.index} withdrawn" if ev.index is not None else "")
+                logger.warning(
+                    "qwq: <tool_call> block at offset %d is not a call (%s); sent as content%s",
+                    ev.offset,
+                    ev.reason,
+                    f", call {ev.index} withdrawn" if ev.index is not None else "",
+                )
         if self._in_think and not self._parser.in_reasoning:
             text.append(THINK_END)
             self._in_think = False
@@ -158,16 +168,23 @@ class QwQReasoningDetector(BaseReasoningFormatDetector):  # type: ignore[misc]
     """QwQ's think block: the output starts inside it (an opening ``<think>`` is tolerated), and
     only ``</think>`` ends it. ``force_reasoning`` is ignored: QwQ's template always opens it."""
 
-    def __init__(self, stream_reasoning: bool = True, force_reasoning: bool | None = None,
-                 continue_final_message: bool = False, previous_content: str = "",
-                 **_ignored: Any) -> None:
-        super().__init__(THINK_OPEN, THINK_END, force_reasoning=True,
-                         stream_reasoning=stream_reasoning)
+    def __init__(
+        self,
+        stream_reasoning: bool = True,
+        force_reasoning: bool | None = None,
+        continue_final_message: bool = False,
+        previous_content: str = "",
+        **_ignored: Any,
+    ) -> None:
+        super().__init__(
+            THINK_OPEN, THINK_END, force_reasoning=True, stream_reasoning=stream_reasoning
+        )
         self._parser = StreamParser(start_in_reasoning=True)
         self._tail = ""  # last characters before this delta: THINK_END may be cut across deltas
         self._ended = bool(continue_final_message and THINK_END in (previous_content or ""))
         self._held: list[str] = []  # reasoning kept for stream_reasoning=False
-        self._answer_started = self._ended  # whitespace right after THINK_END is framing (core rule)
+        # Whitespace right after THINK_END is framing (the core's rule): dropped until text comes.
+        self._answer_started = self._ended
 
     def parse_streaming_increment(self, new_text: str) -> ReasoningResult:
         if self._ended:
@@ -178,9 +195,9 @@ class QwQReasoningDetector(BaseReasoningFormatDetector):  # type: ignore[misc]
             rest = ""
             if not self._parser.in_reasoning:  # the core passed THINK_END: hand the raw rest over
                 text = self._tail + new_text
-                rest = text[text.find(THINK_END) + len(THINK_END):]
+                rest = text[text.find(THINK_END) + len(THINK_END) :]
                 self._ended = True
-            self._tail = (self._tail + new_text)[-len(THINK_END):]
+            self._tail = (self._tail + new_text)[-len(THINK_END) :]
         except Exception:
             logger.exception("qwq reasoning parser failed; streaming the rest as content")
             reasoning, rest, self._ended = "", new_text, True
@@ -200,8 +217,10 @@ class QwQReasoningDetector(BaseReasoningFormatDetector):  # type: ignore[misc]
 
     def detect_and_parse(self, text: str) -> ReasoningResult:
         first, last = self.parse_streaming_increment(text), self.finish()
-        return ReasoningResult(normal_text=first.normal_text + last.normal_text,
-                               reasoning_text=first.reasoning_text + last.reasoning_text)
+        return ReasoningResult(
+            normal_text=first.normal_text + last.normal_text,
+            reasoning_text=first.reasoning_text + last.reasoning_text,
+        )
 
     def _result(self, reasoning: str, rest: str) -> ReasoningResult:
         if rest and not self._answer_started:  # as the core does: drop the framing after THINK_END
@@ -227,8 +246,11 @@ def register() -> None:
 
     for table, cls, names in (
         (FunctionCallParser.ToolCallParserEnum, QwQDetector, parser_names.TOOL_CALL_PARSER_NAMES),
-        (ReasoningParser.DetectorMap, QwQReasoningDetector,
-         reasoning_parser_names.REASONING_PARSER_NAMES),
+        (
+            ReasoningParser.DetectorMap,
+            QwQReasoningDetector,
+            reasoning_parser_names.REASONING_PARSER_NAMES,
+        ),
     ):
         if table.setdefault(NAME, cls) is not cls:
             logger.warning("SGLang already has a %r parser (%s); keeping it", NAME, table[NAME])

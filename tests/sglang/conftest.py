@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 warnings.filterwarnings("ignore", message=".*GGUF.*")
-from sglang.srt.plugins import load_plugins  # noqa: E402
+from sglang.srt.plugins import load_plugins
 
 load_plugins()  # the real entry-point route: registers "qwq" through our sglang.srt.plugins entry
 

@@ -8,17 +8,17 @@ test_streaming_parity / test_streaming_tool_call_fuzzer, rewritten here); and th
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import time
 from typing import Any
 
 import pytest
+from qwq_tool_parser.qwq_sglang import QwQDetector, QwQReasoningDetector
 from sglang.srt.entrypoints.openai.protocol import Tool
 from sglang.srt.function_call.function_call_parser import FunctionCallParser
 from sglang.srt.parser.reasoning_parser import ReasoningParser
-
-from qwq_tool_parser.qwq_sglang import QwQDetector, QwQReasoningDetector
 
 TOOLS = [
     Tool(type="function", function={"name": name, "parameters": {"type": "object", "properties": {
@@ -151,7 +151,7 @@ def chunkings(text: str) -> dict[str, list[str]]:
                                     start + len(token), start + len(token) + 1) if 0 < c < len(text))
             start = text.find(token, start + 1)
     bounds = [0, *sorted(cuts), len(text)]
-    out["markers"] = [text[a:b] for a, b in zip(bounds, bounds[1:])]
+    out["markers"] = [text[a:b] for a, b in itertools.pairwise(bounds)]
     for seed in range(5):
         rng, i, pieces = random.Random(seed), 0, []
         while i < len(text):
