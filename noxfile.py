@@ -68,7 +68,9 @@ def demo(session: nox.Session) -> None:
 # then only what `serving_chat`, `server_args`, both launchers and the template manager import on CPU,
 # at sglang's pins where it pins. torch/torchvision 2.14.1/0.29.1 come from this machine's local
 # wheel mirror (PyPI's torchvision cannot load against the CPU torch wheel, and SGLang's config
-# modules import torchvision). Measured on this machine: a few minutes for a fresh venv.
+# modules import torchvision). Measured here: fresh venv 11 min (6 GB, mostly CUDA libraries that
+# torch 2.14.1 pulls, unpacked from the local mirror; on a machine busy with other test runs),
+# then ~3.5 min per run with -R (tests ~2.5 min, of which the four launcher subprocesses ~2).
 SGLANG_RUNTIME = [
     "torch==2.14.1", "torchvision==0.29.1", "numpy", "orjson", "psutil", "pybase64", "requests",
     "packaging", "pillow", "fastapi", "uvicorn>=0.51", "uvloop", "msgspec", "pydantic", "pyzmq",
