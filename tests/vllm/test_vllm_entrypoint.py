@@ -218,3 +218,19 @@ def test_demo_conversation(server: VllmServer, stream: bool, capsys: Any) -> Non
     assert 'get_n_day_weather_forecast({"location": "Glasgow, Scotland", "format": "celsius", ' \
            '"num_days": 5})' in out
     assert out.count("finish     │ tool_calls") == 3 and out.count("finish     │ stop") == 4
+
+
+@STREAM
+def test_markup_spelled_with_ordinary_tokens(client: Any, stream: bool) -> None:
+    """Forced token ids where ``</think>`` and ``<tool_call>`` are not their added tokens but
+    ordinary pieces (``</`` ``think`` ``>``): both ``qwq`` parsers read text, so it still parses."""
+    from harness.qwen_tokenizer import encode
+
+    pieces = ["Spelled out.\n", "</", "think", ">", "\n\n", "<", "tool", "_call", ">",
+              '\n{"name": "get_current_weather", "arguments": {"location": "Oslo", '
+              '"format": "celsius"}}\n', "</", "tool", "_call", ">"]
+    ids = [i for p in pieces for i in encode(p)]
+    assert 151668 not in ids and 151657 not in ids
+    reply = chat(client, USER, ids, stream=stream)
+    check_parity(reply, "".join(pieces), stream=stream, reasoning_parser="qwq")
+    assert [arguments(c)["location"] for c in reply.tool_calls] == ["Oslo"]
