@@ -202,3 +202,15 @@ def test_linear_time_through_delegating_parser(tokenizer: Any) -> None:
     cost(2000)
     small, big = min(cost(4000) for _ in range(2)), min(cost(16000) for _ in range(2))
     assert big < 8 * small, (small, big)  # quadratic would be ~16x
+
+
+def test_reasoning_token_count(tokenizer: Any) -> None:
+    """usage.completion_tokens_details.reasoning_tokens: the tokens before ``</think>`` (QwQ's
+    output has no ``<think>``, so ``deepseek_r1`` counts 0); vLLM may ask on every delta."""
+    ids = qwen_tokenizer.encode(TRANSCRIPTS["cookbook_glasgow_5_days"]) + [EOS]
+    end = ids.index(151668)
+    parser = _parser(tokenizer, "qwq")
+    assert [parser.count_reasoning_tokens(tuple(ids[:n])) for n in range(len(ids) + 1)] == [
+        min(n, end) for n in range(len(ids) + 1)]
+    assert _parser(tokenizer, "qwq").count_reasoning_tokens(ids) == end
+    assert _parser(tokenizer, "deepseek_r1").count_reasoning_tokens(ids) == 0
