@@ -167,28 +167,27 @@ def transcripts(draw: st.DrawFn) -> Transcript:
     last = "start"
     for _ in range(draw(st.integers(0, 4))):
         kind = draw(st.sampled_from(["content", "call", "call", "malformed"]))
-        if kind == "content":
-            piece = _clean(draw(_plain), "<tool_call>").strip(WS)
+        if kind in ("content", "malformed"):  # a block that is no call is text, like content
+            if kind == "content":
+                piece = _clean(draw(_plain), "<tool_call>").strip(WS)
+            else:
+                piece = draw(malformed_blocks())
+                malformed += 1
             gap = draw(framing) if run is not None else ""
-            candidate = (run or "") + gap + piece
-            if (not piece or "<tool_call>" in candidate
+            junction = (run or "")[-len("<tool_call>") :] + gap + piece
+            if (not piece or (kind == "content" and "<tool_call>" in junction)
                     or (last == "start" and not start_in_reasoning and not opened
-                        and candidate.startswith("<think>"))):
+                        and piece.startswith("<think>"))):
                 continue
             text += gap + piece
             content += gap + piece
-            run = candidate
+            run = (run or "") + gap + piece
         else:
             if run is not None:
-                text += draw(framing)  # framing before the block
+                text += draw(framing)  # framing before the call
             run = None
-            if kind == "call":
-                block, call = draw(tool_calls())
-                calls.append(call)
-            else:
-                block = draw(malformed_blocks())
-                content += block
-                malformed += 1
+            block, call = draw(tool_calls())
+            calls.append(call)
             text += block + draw(framing)
         last = kind
     if run is not None:  # whitespace at the very end after content is content

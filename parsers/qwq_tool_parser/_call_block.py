@@ -423,10 +423,12 @@ class CallBlock:
         if pending:
             self._out.append(ToolCallArgumentsDelta(index=self.index, text=pending))  # type: ignore[arg-type]
 
-    def finish(self, closed: bool, out: list[Event]) -> bool:
+    def finish(self, closed: bool, out: list[Event], text_before: str = "") -> bool:
         """The block ended (``closed``: by ``</tool_call>``; else by the end of output): settle it.
 
         Appends the call's last events to ``out`` and returns True if the block is a valid call.
+        If it is not, its raw text goes out as content, after ``text_before`` (the whitespace that
+        preceded the block, which only a call turns into framing).
         """
         self._out = out
         raw = "".join(self._raw)
@@ -441,7 +443,7 @@ class CallBlock:
                 self._emit_args()
             self._out.append(ToolCallEnd(index=self.index, arguments=arguments, raw=raw))
             return True
-        self._out.append(ContentDelta(text=raw))
+        self._out.append(ContentDelta(text=text_before + raw))
         self._out.append(
             ToolCallMalformed(index=self.index, raw=raw, reason=reason, offset=self.offset)
         )

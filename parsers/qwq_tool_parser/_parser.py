@@ -8,8 +8,8 @@ Strategy. The output of a QwQ response is read once, left to right, by a four-ph
 - START: optional whitespace, then an optional ``<think>`` (markup, not reasoning).
 - REASONING: everything up to ``</think>`` is reasoning; ``<tool_call>`` here is just text.
 - CONTENT: text up to ``<tool_call>``. Whitespace at the start of a content segment (after
-  ``</think>``, after ``</tool_call>``, at the start of the output) and right before ``<tool_call>``
-  is framing, not content.
+  ``</think>``, after a call, at the start of the output) and right before a call is framing, not
+  content. A block that yields no call is text, like the whitespace around it.
 - CALL: a :class:`~qwq_tool_parser._call_block.CallBlock` reads the block until its closing tag (or
   the end of the output) and settles it as a call or as content with a ``ToolCallMalformed`` event.
 
@@ -113,7 +113,7 @@ class StreamParser:
         self._closed = False
         self._start_ws = ""  # whitespace before a possible opening <think>
         self._segment_open = False  # a content segment has started (leading framing is over)
-        self._pending_ws = ""  # trailing whitespace of content: framing if <tool_call> follows
+        self._pending_ws = ""  # trailing whitespace of content: framing if a call follows
         self._ws_overflow = False  # the current whitespace run outgrew the framing cap
         self._call: CallBlock | None = None
         self._next_index = 0
@@ -241,9 +241,7 @@ class StreamParser:
             self._content(text[i:end])
         if k < 0:
             return self._hold(text, end)
-        self._pending_ws = ""  # framing before the block
-        self._ws_overflow = False
-        self._segment_open = False
+        self._ws_overflow = False  # _pending_ws stays held: framing if the block is a call
         self._start_call(self._origin + k)
         return k + len(CALL_OPEN)
 
@@ -289,11 +287,14 @@ class StreamParser:
     def _end_call(self, closed: bool) -> None:
         call = self._call
         assert call is not None
-        if call.finish(closed, self._out):
-            self._calls_made += 1
+        # A block that is a call is framed by whitespace; one that is not is just text, so the
+        # whitespace before it and after it is text too.
+        called = call.finish(closed, self._out, text_before=self._pending_ws)
+        self._calls_made += called
+        self._pending_ws = ""
+        self._segment_open = not called
         self._call = None
         self._phase = _CONTENT
-        self._segment_open = False
 
     _HANDLERS: tuple[Callable[[StreamParser, str, int, int, bool], int], ...] = (
         _on_start,
