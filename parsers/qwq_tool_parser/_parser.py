@@ -85,6 +85,7 @@ class StreamParser:
         start_in_reasoning: bool = True,
         parallel_tool_calls: bool = True,
         unknown_tool: UnknownToolPolicy = "call",
+        parse_tool_calls: bool = True,
     ) -> None:
         """Args:
             tools: the request's OpenAI tool dicts (``{"type": "function", "function": {"name":
@@ -97,6 +98,9 @@ class StreamParser:
                 becomes content, with a ``ToolCallMalformed`` event saying why.
             unknown_tool: ``"call"`` keeps calls to names not in ``tools``; ``"content"`` turns them
                 into content with a ``ToolCallMalformed`` event. Ignored when ``tools`` is None.
+            parse_tool_calls: with False, only the think block is parsed: everything after it is
+                content, verbatim but for the framing whitespace right after ``</think>``. This is
+                the reasoning splitter engines run before their tool parser.
 
         Raises:
             ToolCallParserError: a bad argument.
@@ -107,6 +111,7 @@ class StreamParser:
         self._reject_unknown = unknown_tool == "content" and self._tool_names is not None
         self._start_in_reasoning = bool(start_in_reasoning)
         self._parallel = bool(parallel_tool_calls)
+        self._parse_calls = bool(parse_tool_calls)
         self._phase = _START
         self._carry = ""  # unconsumed end of the previous delta: a possible cut-off tag
         self._fed = 0  # characters fed so far
@@ -235,6 +240,13 @@ class StreamParser:
         return self._hold(text, end)
 
     def _on_content(self, text: str, i: int, n: int, final: bool) -> int:
+        if not self._parse_calls:
+            if not self._segment_open:
+                i = skip_whitespace(text, i)
+                self._segment_open = i < n
+            if i < n:
+                self._out.append(ContentDelta(text=text[i:]))
+            return n
         k = text.find(CALL_OPEN, i)
         end = k if k >= 0 else n if final else partial_tag_start(text, i, CALL_OPEN)
         if end > i:

@@ -129,6 +129,7 @@ def parse_stream(
     start_in_reasoning: bool = True,
     parallel_tool_calls: bool = True,
     unknown_tool: UnknownToolPolicy = "call",
+    parse_tool_calls: bool = True,
 ) -> ParseResult:
     """Run a :class:`StreamParser` over ``chunks`` (the deltas of one response) and fold the events.
 
@@ -138,6 +139,7 @@ def parse_stream(
         start_in_reasoning: see :class:`StreamParser`.
         parallel_tool_calls: see :class:`StreamParser`.
         unknown_tool: see :class:`StreamParser`.
+        parse_tool_calls: see :class:`StreamParser`.
 
     Returns:
         The folded result; equal to ``parse("".join(chunks), ...)`` for every chunking.
@@ -147,6 +149,7 @@ def parse_stream(
         start_in_reasoning=start_in_reasoning,
         parallel_tool_calls=parallel_tool_calls,
         unknown_tool=unknown_tool,
+        parse_tool_calls=parse_tool_calls,
     )
     builder = ResultBuilder()
     for chunk in chunks:
@@ -162,6 +165,7 @@ def parse(
     start_in_reasoning: bool = True,
     parallel_tool_calls: bool = True,
     unknown_tool: UnknownToolPolicy = "call",
+    parse_tool_calls: bool = True,
 ) -> ParseResult:
     """Parse one whole response (non-streaming).
 
@@ -171,6 +175,7 @@ def parse(
         start_in_reasoning: see :class:`StreamParser`.
         parallel_tool_calls: see :class:`StreamParser`.
         unknown_tool: see :class:`StreamParser`.
+        parse_tool_calls: see :class:`StreamParser`.
 
     Returns:
         Reasoning, content and tool calls. Never raises on any text.
@@ -181,4 +186,5 @@ def parse(
         start_in_reasoning=start_in_reasoning,
         parallel_tool_calls=parallel_tool_calls,
         unknown_tool=unknown_tool,
+        parse_tool_calls=parse_tool_calls,
     )

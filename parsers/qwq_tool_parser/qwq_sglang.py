@@ -179,41 +179,29 @@ class QwQReasoningDetector(BaseReasoningFormatDetector):  # type: ignore[misc]
         super().__init__(
             THINK_OPEN, THINK_END, force_reasoning=True, stream_reasoning=stream_reasoning
         )
-        self._parser = StreamParser(start_in_reasoning=True)
-        self._tail = ""  # last characters before this delta: THINK_END may be cut across deltas
+        # Continuing a message whose think block is already closed: everything is the answer.
         self._ended = bool(continue_final_message and THINK_END in (previous_content or ""))
+        self._parser = StreamParser(start_in_reasoning=not self._ended, parse_tool_calls=False)
         self._held: list[str] = []  # reasoning kept for stream_reasoning=False
-        # Whitespace right after THINK_END is framing (the core's rule): dropped until text comes.
-        self._answer_started = self._ended
 
     def parse_streaming_increment(self, new_text: str) -> ReasoningResult:
-        if self._ended:
-            return self._result("", new_text)
         try:
             events = self._parser.feed(new_text)
-            reasoning = "".join(e.text for e in events if isinstance(e, ReasoningDelta))
-            rest = ""
-            if not self._parser.in_reasoning:  # the core passed THINK_END: hand the raw rest over
-                text = self._tail + new_text
-                rest = text[text.find(THINK_END) + len(THINK_END) :]
-                self._ended = True
-            self._tail = (self._tail + new_text)[-len(THINK_END) :]
         except Exception:
             logger.exception("qwq reasoning parser failed; streaming the rest as content")
-            reasoning, rest, self._ended = "", new_text, True
-        return self._result(reasoning, rest)
+            events = [ContentDelta(text=new_text)]
+        self._ended = self._ended or not self._parser.in_reasoning
+        return self._result(events)
 
     def finish(self) -> ReasoningResult:
-        """End of the stream inside the think block: flush held-back text as reasoning."""
-        if self._ended:
-            return self._result("", "")
+        """End of the stream: flush what the core held back (a cut-off tag, leading whitespace)."""
         self._ended = True
         try:
             events = self._parser.close()
         except Exception:
             logger.exception("qwq reasoning parser failed at the end of the stream")
             events = []
-        return self._result("".join(e.text for e in events if isinstance(e, ReasoningDelta)), "")
+        return self._result(events)
 
     def detect_and_parse(self, text: str) -> ReasoningResult:
         first, last = self.parse_streaming_increment(text), self.finish()
@@ -222,10 +210,9 @@ class QwQReasoningDetector(BaseReasoningFormatDetector):  # type: ignore[misc]
             reasoning_text=first.reasoning_text + last.reasoning_text,
         )
 
-    def _result(self, reasoning: str, rest: str) -> ReasoningResult:
-        if rest and not self._answer_started:  # as the core does: drop the framing after THINK_END
-            rest = rest.lstrip(" \t\r\n")
-            self._answer_started = bool(rest)
+    def _result(self, events: Sequence[Event]) -> ReasoningResult:
+        reasoning = "".join(e.text for e in events if isinstance(e, ReasoningDelta))
+        rest = "".join(e.text for e in events if isinstance(e, ContentDelta))
         if not self.stream_reasoning:  # the whole think block in one piece, once it is over
             self._held.append(reasoning)
             reasoning = ""

@@ -117,6 +117,15 @@ def _message(
     return DeltaMessage(**fields)
 
 
+def _split(events: Sequence[Event]) -> Any:
+    """The reasoning splitter's events as one DeltaMessage: reasoning, then the content after it."""
+    reasoning = "".join(e.text for e in events if isinstance(e, ReasoningDelta))
+    content = "".join(e.text for e in events if isinstance(e, ContentDelta))
+    if not (reasoning or content):
+        return None
+    return DeltaMessage(**{_REASONING_FIELD: reasoning or None, "content": content or None})
+
+
 class QwQToolParser(ToolParser):  # type: ignore[misc]
     """``<tool_call>{json}</tool_call>`` blocks after QwQ's think block, streamed exactly."""
 
@@ -236,8 +245,7 @@ class QwQReasoningParser(ReasoningParser):  # type: ignore[misc]
         vocab = self.vocab
         self.start_token_id = vocab.get("<think>")
         self.end_token_id = vocab.get(THINK_END)
-        self._parser = StreamParser(start_in_reasoning=True)
-        self._tail = ""  # last characters before the end: THINK_END may be cut across deltas
+        self._parser = StreamParser(start_in_reasoning=True, parse_tool_calls=False)
         self._ended = False
         self._counted = 0  # count_reasoning_tokens' scan state
         self._end_at: int | None = None
@@ -282,9 +290,8 @@ class QwQReasoningParser(ReasoningParser):  # type: ignore[misc]
         return n if self._end_at is None else self._end_at
 
     def extract_reasoning(self, model_output: str, request: Any) -> tuple[str | None, str | None]:
-        k = model_output.find(THINK_END)
-        reasoning = parse(model_output[:k] if k >= 0 else model_output).reasoning
-        return reasoning or None, (model_output[k + len(THINK_END) :] or None) if k >= 0 else None
+        result = parse(model_output, parse_tool_calls=False)
+        return result.reasoning, result.content
 
     def extract_reasoning_streaming(
         self,
@@ -295,34 +302,23 @@ class QwQReasoningParser(ReasoningParser):  # type: ignore[misc]
         current_token_ids: Sequence[int],
         delta_token_ids: Sequence[int],
     ) -> Any:
-        if self._ended:
-            return DeltaMessage(content=delta_text) if delta_text else None
         try:
             events = self._parser.feed(delta_text)
-            rest = ""
-            if not self._parser.in_reasoning:  # the core saw THINK_END: hand the raw rest over
-                text = self._tail + delta_text
-                rest = text[text.find(THINK_END) + len(THINK_END) :]
-                self._ended = True
-            self._tail = (self._tail + delta_text)[-len(THINK_END) :]
-            reasoning = "".join(e.text for e in events if isinstance(e, ReasoningDelta))
         except Exception:
-            logger.exception("qwq reasoning parser failed; passing the delta through as reasoning")
-            reasoning, rest = delta_text, ""
-        if not (reasoning or rest):
-            return None
-        return DeltaMessage(**{_REASONING_FIELD: reasoning or None, "content": rest or None})
+            logger.exception("qwq reasoning parser failed; passing the delta through")
+            events = [
+                ContentDelta(text=delta_text) if self._ended else ReasoningDelta(text=delta_text)
+            ]
+        self._ended = self._ended or not self._parser.in_reasoning  # the rest is content
+        return _split(events)
 
     def finish_streaming(self) -> Any:
-        """The stream ended inside the think block: flush a held-back partial tag."""
-        if self._ended:
-            return None
+        """End of the stream: flush a held-back partial tag."""
         try:
-            text = "".join(e.text for e in self._parser.close() if isinstance(e, ReasoningDelta))
+            return _split(self._parser.close())
         except Exception:
             logger.exception("qwq reasoning parser failed at the end of the stream")
             return None
-        return DeltaMessage(**{_REASONING_FIELD: text}) if text else None
 
     # vLLM <= 0.11 calls these names
     extract_reasoning_content = extract_reasoning

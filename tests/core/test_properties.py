@@ -140,3 +140,29 @@ def test_reasoning_and_content_characters_are_exact(data, tr) -> None:  # type: 
     events = events_of(data.draw(chunkings(tr.text)), start_in_reasoning=tr.start_in_reasoning)
     reasoning = "".join(e.text for e in events if isinstance(e, ReasoningDelta))
     assert (reasoning if reasoning.strip(WS) else None) == tr.reasoning
+
+
+def _rest_after_think(text: str, start_in_reasoning: bool) -> str:
+    """What follows the think block, verbatim, minus the framing whitespace that starts it."""
+    stripped = text.lstrip(WS)
+    if stripped.startswith("<think>"):
+        rest = stripped[len("<think>") :]
+    elif start_in_reasoning:
+        rest = text
+    else:
+        return stripped
+    head, sep, tail = rest.partition("</think>")
+    return tail.lstrip(WS) if sep else ""
+
+
+@given(st.data(), transcripts().map(lambda t: (t.text, t.start_in_reasoning))
+       | st.tuples(tag_soup(), st.booleans()))
+def test_reasoning_splitter_passes_the_rest_through_verbatim(data, case) -> None:  # type: ignore[no-untyped-def]
+    text, start = case
+    events = events_of(data.draw(chunkings(text)), start_in_reasoning=start, parse_tool_calls=False)
+    assert not any(isinstance(e, (ToolCallStart, ToolCallMalformed)) for e in events)
+    content = "".join(e.text for e in events if isinstance(e, ContentDelta))
+    assert content == _rest_after_think(text, start)
+    reasoning = [e for e in events if isinstance(e, ReasoningDelta)]
+    parsed = events_of([text], start_in_reasoning=start)
+    assert normalize(reasoning) == normalize(e for e in parsed if isinstance(e, ReasoningDelta))
