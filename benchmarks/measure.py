@@ -31,6 +31,7 @@ class Subject:
     feed: Callable[[Any, list[str], list[list[int]], bool], None]  # (state, deltas, ids, last)
     finish: Callable[[Any], None]
     max_size: int | None = None  # larger inputs are not measured (quadratic stock parsers)
+    max_size_by_scenario: dict[str, int] | None = None  # overrides max_size per scenario
     check: Callable[[Case], str] | None = None  # untimed output check: "ok" or what differs
     note: str = ""
 
@@ -109,7 +110,8 @@ def measure_all(subjects: list[Subject], cases: list[Case], policy: Policy,
     rows = []
     for subject in subjects:
         for case in cases:
-            if subject.max_size is not None and case.size > subject.max_size:
+            cap = (subject.max_size_by_scenario or {}).get(case.scenario, subject.max_size)
+            if cap is not None and case.size > cap:
                 continue
             row = measure(subject, case, policy)
             rows.append(row)

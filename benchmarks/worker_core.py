@@ -6,9 +6,10 @@ import gc
 import tracemalloc
 from typing import Any
 
+from qwq_tool_parser import ContentDelta, StreamParser, ToolCallEnd, parse, parse_stream
+
 from benchmarks.inputs import Case, memory_case
 from benchmarks.measure import Subject
-from qwq_tool_parser import ContentDelta, StreamParser, ToolCallEnd, parse, parse_stream
 
 
 class PassThrough:

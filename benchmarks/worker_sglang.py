@@ -79,7 +79,7 @@ def _subject(name: str, kind: str, tool: str, reasoning: str, tokenizer: Any, re
         rp, fp = state
         parse_reasoning, parse_tools = rp.parse_stream_chunk, fp.parse_stream_chunk
         for delta in deltas:
-            reasoning_text, normal = parse_reasoning(delta)
+            _, normal = parse_reasoning(delta)
             parse_tools(normal or "")
 
     def finish(state: Any) -> None:

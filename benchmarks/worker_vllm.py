@@ -187,4 +187,6 @@ def subjects(stock_max: int, notes: list[str]) -> list[Subject]:
     out.append(_subject("vLLM hermes (no reasoning parser)", "stock", "hermes", None, tokenizer,
                         request, prompt, stock_max,
                         note="hermes sees the whole output, think block included"))
+    for s in out[-2:]:  # hermes' arguments phase costs ~3 s at 64k characters: measure it too
+        s.max_size_by_scenario = {"args": 2 * stock_max}
     return out
