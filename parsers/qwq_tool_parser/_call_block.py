@@ -75,6 +75,27 @@ _BROKEN = 11  # not a well-formed block: only looking for </tool_call>
 _OTHER, _NAME, _ARGS = 0, 1, 2
 
 
+class _Text:
+    """Text kept as pieces, joined 64 at a time: a long call streamed one token per delta keeps a
+    few thousand strings alive instead of a million (memory stays a small multiple of the text)."""
+
+    __slots__ = ("_chunks", "_pieces")
+
+    def __init__(self, first: str = "") -> None:
+        self._chunks: list[str] = []
+        self._pieces: list[str] = [first] if first else []
+
+    def append(self, piece: str) -> None:
+        pieces = self._pieces
+        pieces.append(piece)
+        if len(pieces) >= 64:
+            self._chunks.append("".join(pieces))
+            pieces.clear()
+
+    def text(self) -> str:
+        return "".join(self._chunks) + "".join(self._pieces)
+
+
 def _reject_constant(name: str) -> object:
     raise ValueError(f"{name} is not JSON")
 
@@ -97,7 +118,7 @@ class CallBlock:
         self._out: list[Event] = []  # where events go; set by each scan() and finish()
         self._claim_index = claim_index
         self._rejection = rejection
-        self._raw: list[str] = [CALL_OPEN]
+        self._raw = _Text(CALL_OPEN)
         self._raw_len = len(CALL_OPEN)
         self._state = _PRE
         self._broken_reason = ""
@@ -115,8 +136,9 @@ class CallBlock:
         self._name: str | None = None
         self.index: int | None = None
         self._args_kind = ""  # "object", "string", "other" or "" (absent)
-        self._args: list[str] = []  # arguments text so far (trimmed, decoded if a string)
-        self._args_sent = 0  # how many pieces of _args were emitted as deltas
+        self._args_unsent: list[str] = []  # arguments text not yet emitted (no name yet)
+        self._args_start = self._args_end = -1  # raw span of object arguments
+        self._decoded = _Text()  # string arguments, decoded and trimmed
         self._decoder: StringDecoder | None = None
         self._args_ws = ""  # trailing whitespace of decoded string arguments, held back
         self._args_started = False  # a non-whitespace character of string arguments was seen
@@ -270,7 +292,8 @@ class CallBlock:
             if role == _ARGS:
                 if c == "{":
                     self._args_kind = "object"
-                    self._args.append("{")
+                    self._args_unsent.append("{")
+                    self._args_start = self._raw_len + i - self._scan_origin
                 else:
                     self._args_kind = "other"
             return i + 1
@@ -325,13 +348,15 @@ class CallBlock:
                 self._depth -= 1
                 if self._depth == 0:
                     self._state = _AFTER_VALUE
+                    if capture:
+                        self._args_end = self._raw_len + i - self._scan_origin
                     break
             else:  # "<" outside a string is not JSON: maybe our closing tag
                 if capture and j > start:
-                    self._args.append(text[start:j])
+                    self._args_unsent.append(text[start:j])
                 return self._close_tag(text, j, n, final)
         if capture and i > start:
-            self._args.append(text[start:i])
+            self._args_unsent.append(text[start:i])
         return i
 
     def _st_scalar(self, text: str, i: int, n: int, final: bool) -> int:
@@ -413,15 +438,42 @@ class CallBlock:
             self._args_started = True
         ready, self._args_ws = hold_trailing_whitespace(self._args_ws, text)
         if ready:
-            self._args.append(ready)
+            self._decoded.append(ready)
+            self._args_unsent.append(ready)
 
     def _emit_args(self) -> None:
-        if self._args_kind not in ("object", "string"):
-            return
-        pending = "".join(self._args[self._args_sent :])
-        self._args_sent = len(self._args)
-        if pending:
-            self._out.append(ToolCallArgumentsDelta(index=self.index, text=pending))  # type: ignore[arg-type]
+        if self._args_unsent and self.index is not None:
+            pending = "".join(self._args_unsent)
+            self._args_unsent.clear()
+            self._out.append(ToolCallArgumentsDelta(index=self.index, text=pending))
+
+    def stream_string_piece(self, text: str) -> ToolCallArgumentsDelta | None:
+        """The hot path of a long argument: ``text`` continues a string inside streamed object
+        arguments and does not end it. Then all it needs is the escape state at its end, and it
+        is emitted whole. Returns None where the full :meth:`scan` is needed."""
+        if (
+            not self._in_string
+            or self._state != _NESTED
+            or self.index is None
+            or self._args_kind != "object"
+            or self._role != _ARGS
+        ):
+            return None
+        n = len(text)
+        if '"' in text:  # escaped quotes are common in code; an unescaped one ends the string
+            escape = self._escape
+            if self._string_body(text, 0, n) >= 0:
+                self._escape = escape
+                return None
+        elif "\\" in text:
+            backslashes = n - len(text.rstrip("\\"))  # the final run pairs off; odd escapes
+            escaped_first = 1 if self._escape else 0  # a backslash ended the previous piece
+            self._escape = min(backslashes, n - escaped_first) % 2 == 1
+        else:
+            self._escape = False
+        self._raw.append(text)
+        self._raw_len += n
+        return ToolCallArgumentsDelta(index=self.index, text=text)
 
     def finish(self, closed: bool, out: list[Event], text_before: str = "") -> bool:
         """The block ended (``closed``: by ``</tool_call>``; else by the end of output): settle it.
@@ -431,11 +483,14 @@ class CallBlock:
         preceded the block, which only a call turns into framing).
         """
         self._out = out
-        raw = "".join(self._raw)
+        raw = self._raw.text()
         reason = self._verdict(closed, raw)
         if reason is None:
             assert self.index is not None
-            arguments = "".join(self._args) if self._args_kind in ("object", "string") else ""
+            if self._args_kind == "object":
+                arguments = raw[self._args_start : self._args_end]
+            else:
+                arguments = self._decoded.text() if self._args_kind == "string" else ""
             if not arguments:
                 arguments = "{}"
                 self._out.append(ToolCallArgumentsDelta(index=self.index, text=arguments))

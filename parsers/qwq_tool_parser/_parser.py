@@ -146,6 +146,15 @@ class StreamParser:
             raise ToolCallParserError(f"feed() takes str, got {type(delta).__name__}")
         if not delta:
             return []
+        if not self._carry:  # fast paths for the two long runs: reasoning and argument strings
+            if self._phase == _REASONING and "<" not in delta:
+                self._fed += len(delta)
+                return [ReasoningDelta(text=delta)]
+            if self._call is not None:
+                event = self._call.stream_string_piece(delta)
+                if event is not None:
+                    self._fed += len(delta)
+                    return [event]
         text = self._carry + delta if self._carry else delta
         origin = self._fed - len(self._carry)
         self._carry = ""
