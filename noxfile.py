@@ -81,11 +81,16 @@ SGLANG_RUNTIME = [
 ]  # fmt: skip
 
 
+def _install_sglang(session: nox.Session) -> None:
+    """SGLang 0.5.23 without its GPU-only dependencies: what its serving code imports on CPU."""
+    session.install(*SGLANG_RUNTIME)
+    session.install("--no-deps", "sglang==0.5.23")
+
+
 @nox.session(python=PYTHON)
 def sglang(session: nox.Session) -> None:
     """The SGLang plugin through SGLang's real chat serving, argument parsing and detectors."""
-    session.install(*SGLANG_RUNTIME)
-    session.install("--no-deps", "sglang==0.5.23")
+    _install_sglang(session)
     session.install("-e", ".[test,sglang-test]")
     session.run("pytest", "tests/sglang", *session.posargs)
 
@@ -118,12 +123,7 @@ def bench_vllm(session: nox.Session) -> None:
 @nox.session(python=PYTHON, reuse_venv=True)
 def bench_sglang(session: nox.Session) -> None:
     """Benchmark worker in the SGLang environment (the second part of `bench`)."""
-    install = globals().get("_install_sglang")
-    if install is not None:  # the sglang session's install helper
-        install(session)
-    else:  # the same steps as the `sglang` session until they are factored into _install_sglang
-        session.install(*SGLANG_RUNTIME)
-        session.install("--no-deps", "sglang==0.5.23")
+    _install_sglang(session)
     session.install("-e", ".[test]")
     _bench_worker(session, "sglang")
 
