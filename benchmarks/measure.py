@@ -44,6 +44,17 @@ class Policy:
     budget_s: float = 4.0  # ... but stop once a point has cost this much (after >= 1 run)
 
 
+def check_one_call(case: Case, arguments: list[str], content: str) -> str:
+    """"ok", or what is wrong with a stream that should hold exactly the case's one call."""
+    problems = []
+    if arguments != [case.expected_args]:
+        problems.append(f"arguments differ ({len(arguments)} calls, "
+                        f"{[len(a) for a in arguments]} chars vs {len(case.expected_args)})")
+    if content.strip():
+        problems.append(f"{len(content)} chars of content (expected none)")
+    return "ok" if not problems else "; ".join(problems)
+
+
 def run_once(subject: Subject, case: Case) -> tuple[int, int, int]:
     """One fresh run: (CPU ns of the region, CPU ns of the whole stream, wall ns of the whole)."""
     a, b = case.region

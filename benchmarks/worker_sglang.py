@@ -22,7 +22,7 @@ from typing import Any
 
 from benchmarks import inputs
 from benchmarks.inputs import Case
-from benchmarks.measure import Subject
+from benchmarks.measure import Subject, check_one_call
 
 
 def _setup() -> tuple[Any, Any, list[Any]]:
@@ -95,14 +95,7 @@ def _subject(name: str, kind: str, tool: str, reasoning: str, tokenizer: Any, re
                 content.append(text)
             for c in calls:
                 args[c.tool_index] = args.get(c.tool_index, "") + (c.parameters or "")
-        problems = []
-        if list(args.values()) != [case.expected_args]:
-            got = list(args.values())
-            problems.append(f"arguments differ ({len(got)} calls, "
-                            f"{[len(a) for a in got]} chars vs {len(case.expected_args)})")
-        if "".join(content).strip():
-            problems.append(f"{len(''.join(content))} chars of content (expected none)")
-        return "ok" if not problems else "; ".join(problems)
+        return check_one_call(case, list(args.values()), "".join(content))
 
     return Subject(name, "sglang", kind, start, feed, finish, max_size=max_size, check=check,
                    note=note)

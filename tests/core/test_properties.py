@@ -102,17 +102,24 @@ def test_streaming_contract(data, tr) -> None:  # type: ignore[no-untyped-def]
     check_event_stream(events_of(data.draw(chunkings(text)), start_in_reasoning=start))
 
 
-def _markup_removed(text: str, start_in_reasoning: bool) -> str:
-    """``text`` without the think tags that act as markup (an opening <think> and its </think>)."""
+def _think_split(text: str, start_in_reasoning: bool) -> tuple[str, str | None] | None:
+    """(the think block's text, the text after its ``</think>`` or None) by the markup rules, or None
+    if no think block opens (an opening ``<think>`` at the start, or ``start_in_reasoning``)."""
     stripped = text.lstrip(WS)
     if stripped.startswith("<think>"):
-        rest = stripped[len("<think>") :]
+        body = stripped[len("<think>") :]
     elif start_in_reasoning:
-        rest = text
+        body = text
     else:
-        return text
-    head, sep, tail = rest.partition("</think>")
-    return head + tail if sep else head
+        return None
+    head, sep, tail = body.partition("</think>")
+    return head, tail if sep else None
+
+
+def _markup_removed(text: str, start_in_reasoning: bool) -> str:
+    """``text`` without the think tags that act as markup (an opening <think> and its </think>)."""
+    split = _think_split(text, start_in_reasoning)
+    return text if split is None else split[0] + (split[1] or "")
 
 
 def _non_ws(text: str) -> str:
@@ -144,15 +151,10 @@ def test_reasoning_and_content_characters_are_exact(data, tr) -> None:  # type: 
 
 def _rest_after_think(text: str, start_in_reasoning: bool) -> str:
     """What follows the think block, verbatim, minus the framing whitespace that starts it."""
-    stripped = text.lstrip(WS)
-    if stripped.startswith("<think>"):
-        rest = stripped[len("<think>") :]
-    elif start_in_reasoning:
-        rest = text
-    else:
-        return stripped
-    head, sep, tail = rest.partition("</think>")
-    return tail.lstrip(WS) if sep else ""
+    split = _think_split(text, start_in_reasoning)
+    if split is None:
+        return text.lstrip(WS)
+    return (split[1] or "").lstrip(WS)
 
 
 @given(st.data(), transcripts().map(lambda t: (t.text, t.start_in_reasoning))
