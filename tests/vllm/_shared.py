@@ -32,8 +32,7 @@ def transcript(name: str) -> str:
 def serve(args: list[str], env: dict[str, str] | None = None) -> Iterator[VllmServer]:
     """A started server (always stopped afterwards), warmed up by one request."""
     with VllmServer(args, env) as server:
-        client = openai.OpenAI(base_url=server.base_url, api_key="-", max_retries=0, timeout=120)
-        chat(client, USER, "warm up</think>ok", stream=False)
+        chat(client_for(server), USER, "warm up</think>ok", stream=False)
         yield server
 
 

@@ -29,11 +29,6 @@ def server() -> Iterator[VllmServer]:
         yield s
 
 
-@pytest.fixture()
-def client(server: VllmServer) -> Any:
-    return client_for(server)
-
-
 def test_entry_point_registers_in_every_api_server(server: VllmServer) -> None:
     assert not any("plugin" in a for a in server.command())
     log = server.log_text()

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
 import qwq_tool_parser.qwq_vllm
+
 from harness.vllm_client import arguments, chat
 from harness.vllm_server import VllmServer
-from tests.vllm._shared import FIXTURES, USER, check_parity, client_for, serve, transcript
+from tests.vllm._shared import FIXTURES, USER, check_parity, serve, transcript
 
 PATH = qwq_tool_parser.qwq_vllm.__file__
 ARGS = ["--tool-parser-plugin", PATH, "--enable-auto-tool-choice", "--tool-call-parser", "qwq"]
@@ -24,11 +24,6 @@ STREAM = pytest.mark.parametrize("stream", [True, False], ids=["stream", "nonstr
 def server() -> Iterator[VllmServer]:
     with serve(ARGS, ENV) as s:
         yield s
-
-
-@pytest.fixture()
-def client(server: VllmServer) -> Any:
-    return client_for(server)
 
 
 def test_file_imported_twice_registers_idempotently(server: VllmServer) -> None:

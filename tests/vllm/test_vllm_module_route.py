@@ -19,7 +19,7 @@ from qwq_tool_parser import chat_template_path
 from harness.qwen_tokenizer import build_tokenizer_dir, encode, load_tokenizer
 from harness.vllm_client import COOKBOOK_TOOLS, Reply, arguments, chat
 from harness.vllm_server import VllmServer
-from tests.vllm._shared import FIXTURES, USER, check_parity, client_for, serve, transcript
+from tests.vllm._shared import FIXTURES, USER, check_parity, serve, transcript
 
 TEMPLATE = str(chat_template_path())
 ARGS = ["--tool-parser-plugin", "qwq_tool_parser.qwq_vllm", "--enable-auto-tool-choice",
@@ -33,11 +33,6 @@ STREAM = pytest.mark.parametrize("stream", [True, False], ids=["stream", "nonstr
 def server() -> Iterator[VllmServer]:
     with serve(ARGS, ENV) as s:
         yield s
-
-
-@pytest.fixture()
-def client(server: VllmServer) -> Any:
-    return client_for(server)
 
 
 def test_registered_by_the_plugin_flag_alone(server: VllmServer) -> None:
