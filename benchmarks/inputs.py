@@ -289,8 +289,8 @@ def scaling_shapes() -> dict[str, tuple[str, object]]:
                     lambda n: "r</think>" + reasoning_text(random.Random(SEED - n), n)[:n]),
         "string-args-whitespace": ("issue 14's reproducer: a whitespace run in string arguments",
                                    lambda n: _string_arguments("{}" + " " * n)),
-        "string-args-escapes": ("escaped newlines (and quotes) in string arguments",
-                                lambda n: _string_arguments('{"a": "' + "\n" * n + '"}')),
+        "string-args-escapes": ("escaped newlines in a string inside string arguments",
+                                lambda n: _string_arguments('{"a": "' + "\\n" * (n // 2) + '"}')),
         "args-before-name": ("object arguments (CJK text) written before the name",
                              lambda n: '</think><tool_call>{"arguments": {"a": "'
                              + (_CJK * (n // len(_CJK) + 1))[:n] + '"}, "name": "f"}</tool_call>'),

@@ -15,9 +15,10 @@ and which the arguments) and hands every key and value to a
 - with ``whole_calls``, nothing is announced early: a valid block comes out as one start, one
   arguments delta and one end, when it ends.
 
-After an announcement a block can still fail in two ways only: a character that cannot continue the
-JSON (then the call is withdrawn: :class:`ToolCallMalformed` with its index), or the end of the output
-inside the block (the same, with ``truncated=True``).
+After an announcement a block can still fail in two ways only: text that cannot continue it (a
+character that is not JSON, or a repeated name/arguments key; then the call is withdrawn:
+:class:`ToolCallMalformed` with its index), or the end of the output inside the block (the same,
+with ``truncated=True``).
 
 The block's text is kept once (``_raw``); the arguments are a slice of it, never a second copy. Work
 per character is constant (regex runs for strings, digits, whitespace); the raw text is joined at
