@@ -15,9 +15,10 @@ and which the arguments) and hands every key and value to a
 - with ``whole_calls``, nothing is announced early: a valid block comes out as one start, one
   arguments delta and one end, when it ends.
 
-After an announcement a block can still fail in two ways only: a character that cannot continue the
-JSON (then the call is withdrawn: :class:`ToolCallMalformed` with its index), or the end of the output
-inside the block (the same, with ``truncated=True``).
+After an announcement a block can still fail in two ways only: text that cannot continue it (a
+character that is not JSON, or a repeated name/arguments key; then the call is withdrawn:
+:class:`ToolCallMalformed` with its index), or the end of the output inside the block (the same,
+with ``truncated=True``).
 
 The block's text is kept once (``_raw``); the arguments are a slice of it, never a second copy. Work
 per character is constant (regex runs for strings, digits, whitespace); the raw text is joined at
@@ -37,8 +38,8 @@ from ._events import (
     ToolCallMalformed,
     ToolCallStart,
 )
-from ._json_validator import WHITESPACE, JsonValidator, check_json_object
-from ._markup import CALL_CLOSE, CALL_OPEN, partial_tag_start, skip_whitespace
+from ._json_validator import JsonValidator, check_json_object
+from ._markup import CALL_CLOSE, CALL_OPEN, WHITESPACE, partial_tag_start, skip_whitespace
 
 MAX_NESTING = 256
 """Deepest bracket nesting of a block's JSON, counting its outer object as level 1. Arguments written
@@ -134,6 +135,7 @@ class CallBlock:
         self._args_start = self._args_end = -1  # raw span of the arguments value
         self._args_text = ""  # decoded string arguments, trimmed, once their string closed
         self._args_unsent: list[str] = []  # argument text announced but not yet emitted
+        self._streaming = False  # inside announced object arguments: the hot path may apply
         self._scan_origin = 0  # index in the scanned text of the first character of this scan
         self._hold = 0  # where a possible partial tag starts in the scanned text
 
@@ -176,6 +178,7 @@ class CallBlock:
     def _break(self, reason: str) -> None:
         self._broken_reason = reason
         self._state = _BROKEN
+        self._streaming = False
 
     def _at_tag(self, text: str, i: int, n: int, final: bool, reason: str) -> int:
         """At ``text[i] == '<'`` where JSON cannot continue: a tag that ends the block, a partial
@@ -321,6 +324,7 @@ class CallBlock:
                     self._args_unsent.append(text[i:j])
             elif self._name is not None:
                 self._announce(text[i:j])
+            self._streaming = self.index is not None and not validator.done
         elif role == _NAME and self._name is None:
             self._name_parts.append(text[i:j])
         if validator.done:
@@ -427,17 +431,11 @@ class CallBlock:
         """The hot path of a long argument: ``text`` continues a string inside announced object
         arguments with nothing but plain string characters. Returns None where the full
         :meth:`scan` is needed."""
-        if (
-            self._state != _MEMBER
-            or self.index is None
-            or self._role != _ARGS
-            or not self._validator.in_string_body
-            or not self._validator.plain_string_run(text)
-        ):
-            return None
-        self._raw.append(text)
-        self._raw_len += len(text)
-        return ToolCallArgumentsDelta(index=self.index, text=text)
+        if self._streaming and self._validator.continues_string(text):
+            self._raw.append(text)
+            self._raw_len += len(text)
+            return ToolCallArgumentsDelta(index=self.index, text=text)  # type: ignore[arg-type]
+        return None
 
     def finish(self, out: list[Event], text_before: str = "") -> bool:
         """The block ended (closing tag, next ``<tool_call>``, or end of output): settle it.

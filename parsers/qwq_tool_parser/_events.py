@@ -87,8 +87,9 @@ class ToolCallMalformed:
 
     If the block had already been announced with :class:`ToolCallStart`, ``index`` names that call,
     which is withdrawn: it is not part of the result. That happens only when the output ends inside
-    the announced call (``truncated``) or a character after the announcement cannot continue its
-    JSON. Otherwise (and always with ``whole_calls``) ``index`` is None.
+    the announced call (``truncated``), or when what follows the announcement cannot continue it:
+    invalid JSON, or a repeated ``name``/``arguments`` key. Otherwise (and always with
+    ``whole_calls``) ``index`` is None.
     """
 
     index: int | None

@@ -25,8 +25,7 @@ from __future__ import annotations
 
 import re
 
-WHITESPACE = " \t\r\n"
-"""JSON's whitespace: the only characters allowed between tokens."""
+from ._markup import WHITESPACE
 
 _WS_RUN = re.compile(r"[ \t\r\n]*")
 _DIGITS = re.compile(r"[0-9]*")
@@ -99,15 +98,10 @@ class JsonValidator:
         """The value is complete (nothing more may be fed)."""
         return self._state == _DONE
 
-    @property
-    def in_string_body(self) -> bool:
-        """Inside a string, not within an escape: plain characters continue it."""
-        return self._state == _STRING
-
-    @staticmethod
-    def plain_string_run(text: str) -> bool:
-        """``text`` holds only characters that continue a string body as they are."""
-        return _STRING_STOP.search(text) is None
+    def continues_string(self, text: str) -> bool:
+        """Inside a string body (not within an escape), ``text`` holds only characters that
+        continue it as they are: the caller may skip :meth:`feed` for it."""
+        return self._state == _STRING and _STRING_STOP.search(text) is None
 
     def end(self) -> bool:
         """The text ended: True if it held one complete value (a number may end only here)."""

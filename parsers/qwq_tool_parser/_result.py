@@ -22,9 +22,8 @@ from ._events import (
     ToolCallMalformed,
     ToolCallStart,
 )
+from ._markup import WHITESPACE
 from ._parser import StreamParser, UnknownToolPolicy
-
-_WHITESPACE = " \t\r\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +79,7 @@ class ParseResult:
 
 def _text_or_none(parts: list[str]) -> str | None:
     text = "".join(parts)
-    return text if text.strip(_WHITESPACE) else None
+    return text if text.strip(WHITESPACE) else None
 
 
 class ResultBuilder:
