@@ -201,6 +201,11 @@ class StreamParser:
         """True while the parser is inside the think block (or before it, at the start)."""
         return self._phase == _REASONING or (self._phase == _START and self._start_in_reasoning)
 
+    @property
+    def after_reasoning(self) -> bool:
+        """True once the text is past the think block (or past the start, with no block)."""
+        return self._phase > _REASONING
+
     # -- the machine ------------------------------------------------------------------------------
 
     def _run(self, text: str, origin: int, final: bool) -> list[Event]:

@@ -48,6 +48,7 @@ from qwq_tool_parser import (
     ToolCallEnd,
     ToolCallMalformed,
     ToolCallStart,
+    starts_in_reasoning,
 )
 
 NAME = "qwq"
@@ -164,24 +165,46 @@ class QwQDetector(BaseFormatDetector):  # type: ignore[misc]
         return StreamingParseResult(normal_text="".join(text), calls=calls)
 
 
+def _start_in_reasoning(
+    force_reasoning: bool | None, continue_final_message: bool, previous_content: Any
+) -> bool:
+    """Where the output starts, from what SGLang's serving code tells the reasoning detector.
+
+    ``force_reasoning`` is SGLang's reading of the prompt: its template opens the think block (a
+    QwQ-style generation prompt), or the template's thinking toggle is on (``enable_thinking``
+    is not false). It is None only outside serving; then QwQ's template is assumed. A prefilled
+    final assistant message (``continue_final_message``) is appended after the generation prompt,
+    so its last think tag, if it has one, decides instead."""
+    opened = True if force_reasoning is None else bool(force_reasoning)
+    if continue_final_message and isinstance(previous_content, str):
+        return starts_in_reasoning((THINK_OPEN if opened else "") + previous_content)
+    return opened
+
+
 class QwQReasoningDetector(BaseReasoningFormatDetector):  # type: ignore[misc]
-    """QwQ's think block: the output starts inside it (an opening ``<think>`` is tolerated), and
-    only ``</think>`` ends it. ``force_reasoning`` is ignored: QwQ's template always opens it."""
+    """The think block: the output starts inside it when the prompt leaves it open (see
+    :func:`_start_in_reasoning`); an opening ``<think>`` is markup, and only ``</think>`` ends it."""
 
     def __init__(
         self,
         stream_reasoning: bool = True,
         force_reasoning: bool | None = None,
         continue_final_message: bool = False,
-        previous_content: str = "",
+        previous_content: Any = "",
         **_ignored: Any,
     ) -> None:
+        start = _start_in_reasoning(force_reasoning, continue_final_message, previous_content)
+        # reasoning_default=None: with a template that shows no reasoning toggle and does not open
+        # the block (Qwen3-2507 Instruct), serving_chat passes force_reasoning=False (content).
         super().__init__(
-            THINK_OPEN, THINK_END, force_reasoning=True, stream_reasoning=stream_reasoning
+            THINK_OPEN,
+            THINK_END,
+            force_reasoning=start,
+            stream_reasoning=stream_reasoning,
+            reasoning_default=None,
         )
-        # Continuing a message whose think block is already closed: everything is the answer.
-        self._ended = bool(continue_final_message and THINK_END in (previous_content or ""))
-        self._parser = StreamParser(start_in_reasoning=not self._ended, parse_tool_calls=False)
+        self._ended = False
+        self._parser = StreamParser(start_in_reasoning=start, parse_tool_calls=False)
         self._held: list[str] = []  # reasoning kept for stream_reasoning=False
 
     def parse_streaming_increment(self, new_text: str) -> ReasoningResult:
@@ -190,7 +213,7 @@ class QwQReasoningDetector(BaseReasoningFormatDetector):  # type: ignore[misc]
         except Exception:
             logger.exception("qwq reasoning parser failed; streaming the rest as content")
             events = [ContentDelta(text=new_text)]
-        self._ended = self._ended or not self._parser.in_reasoning
+        self._ended = self._ended or self._parser.after_reasoning
         return self._result(events)
 
     def finish(self) -> ReasoningResult:
