@@ -25,8 +25,9 @@ QWEN3_TEMPLATES = {
     "hybrid": _TURNS + "{%- if add_generation_prompt %}" + _OPEN
     + "{%- if enable_thinking is defined and enable_thinking is false %}"
     + "{{- '<think>\\n\\n</think>\\n\\n' }}{%- endif %}{%- endif %}",
+    # One literal, as in the real template (SGLang recognises a QwQ-style prompt by it).
     "thinking_2507": _TURNS
-    + "{%- if add_generation_prompt %}" + _OPEN + "{{- '<think>\\n' }}{%- endif %}",
+    + "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n<think>\\n' }}{%- endif %}",
     "instruct_2507": _TURNS + "{%- if add_generation_prompt %}" + _OPEN + "{%- endif %}",
 }
 """Template name -> Jinja source."""

@@ -320,6 +320,8 @@ class QwQReasoningParser(ReasoningParser):  # type: ignore[misc]
         """vLLM 0.33+: the prompt, before either path parses the output."""
         self._prompt_start = self._prompt_rule(prompt_token_ids)
 
+    adjust_initial_state_from_prompt = set_prompt_token_ids  # 0.32+ streaming, prompt left open
+
     def _start(self, request: Any) -> bool:
         """The prompt if vLLM gave it, else the request's hints, else QwQ's template (open)."""
         if self._prompt_start is not None:
@@ -378,7 +380,7 @@ class QwQReasoningParser(ReasoningParser):  # type: ignore[misc]
             events = [
                 ContentDelta(text=delta_text) if self._ended else ReasoningDelta(text=delta_text)
             ]
-        self._ended = self._ended or not self._stream.in_reasoning  # the rest is content
+        self._ended = self._ended or self._stream.after_reasoning  # the rest is content
         return _split(events)
 
     def finish_streaming(self) -> Any:

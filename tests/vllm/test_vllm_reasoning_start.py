@@ -84,3 +84,27 @@ def test_2507_instruct_streaming_sees_the_prompt(server: VllmServer) -> None:
     for stream in (True, False):
         assert ask(server, USER, output, stream=stream, **hinted) == (
             None, "Sure.", PARIS, "tool_calls")
+
+
+@pytest.mark.parametrize(("prompt", "reasoning", "content"), [
+    ("<|im_start|>assistant\n", None, "Sure."),
+    ("<|im_start|>assistant\n<think>\n", "Sure.", None),
+    ("<|im_start|>assistant\n<think>\n\n</think>\n\n", None, "Sure."),
+])
+def test_prompt_set_before_the_non_streaming_parse_decides(prompt: str, reasoning: str | None,
+                                                           content: str | None) -> None:
+    """vLLM 0.33's order (``set_prompt_token_ids``, then ``extract_reasoning``), on the parser class
+    vLLM 0.32 loads; the request's hint (enable_thinking: true) loses to the prompt."""
+    from transformers import AutoTokenizer
+    from vllm.entrypoints.openai.chat_completion.protocol import ChatCompletionRequest
+
+    from harness.tiny_model import build_model_dir
+    from qwq_tool_parser.qwq_vllm import QwQReasoningParser
+
+    tokenizer = AutoTokenizer.from_pretrained(str(build_model_dir()))
+    parser = QwQReasoningParser(tokenizer, chat_template_kwargs={"enable_thinking": True})
+    parser.set_prompt_token_ids(tokenizer.encode(prompt, add_special_tokens=False))
+    request = ChatCompletionRequest(model="qwq", messages=USER)
+    assert parser.extract_reasoning("Sure.", request) == (reasoning, content)
+    assert parser.is_reasoning_end(tokenizer.encode(prompt, add_special_tokens=False)) is (
+        reasoning is None)
