@@ -165,17 +165,43 @@ class QwQDetector(BaseFormatDetector):  # type: ignore[misc]
         return StreamingParseResult(normal_text="".join(text), calls=calls)
 
 
+_TEMPLATE_OPENS: dict[str, bool] = {}  # chat template -> its generation prompt opens <think>
+
+
+def _template_opens_think(tokenizer: Any) -> bool:
+    """Whether the served chat template's generation prompt leaves a think block open (rendered
+    once per template; True, QwQ's, if there is no template or it does not render)."""
+    template = getattr(tokenizer, "chat_template", None)
+    if not isinstance(template, str):
+        return True
+    if template not in _TEMPLATE_OPENS:
+        try:
+            prompt = tokenizer.apply_chat_template(
+                [{"role": "user", "content": "."}], add_generation_prompt=True, tokenize=False
+            )
+            _TEMPLATE_OPENS[template] = starts_in_reasoning(str(prompt))
+        except Exception:
+            logger.exception("qwq: the chat template did not render; assuming QwQ's open block")
+            _TEMPLATE_OPENS[template] = True
+    return _TEMPLATE_OPENS[template]
+
+
 def _start_in_reasoning(
-    force_reasoning: bool | None, continue_final_message: bool, previous_content: Any
+    force_reasoning: bool | None,
+    continue_final_message: bool,
+    previous_content: Any,
+    tokenizer: Any,
 ) -> bool:
     """Where the output starts, from what SGLang's serving code tells the reasoning detector.
 
-    ``force_reasoning`` is SGLang's reading of the prompt: its template opens the think block (a
-    QwQ-style generation prompt), or the template's thinking toggle is on (``enable_thinking``
-    is not false). It is None only outside serving; then QwQ's template is assumed. A prefilled
-    final assistant message (``continue_final_message``) is appended after the generation prompt,
-    so its last think tag, if it has one, decides instead."""
-    opened = True if force_reasoning is None else bool(force_reasoning)
+    ``force_reasoning`` is False when SGLang found the template's thinking toggle off
+    (``enable_thinking: false``); then the prompt closed the block. Otherwise (True, or None
+    outside serving) the served template's own generation prompt decides: SGLang's template
+    detection cannot see a QwQ-style prompt in a ``--chat-template`` file, and reports True for
+    templates that never open a block (Qwen3-2507 Instruct). A prefilled final assistant message
+    (``continue_final_message``) is appended after the generation prompt, so its last think tag,
+    if it has one, decides instead."""
+    opened = force_reasoning is not False and _template_opens_think(tokenizer)
     if continue_final_message and isinstance(previous_content, str):
         return starts_in_reasoning((THINK_OPEN if opened else "") + previous_content)
     return opened
@@ -191,17 +217,14 @@ class QwQReasoningDetector(BaseReasoningFormatDetector):  # type: ignore[misc]
         force_reasoning: bool | None = None,
         continue_final_message: bool = False,
         previous_content: Any = "",
+        tokenizer: Any = None,
         **_ignored: Any,
     ) -> None:
-        start = _start_in_reasoning(force_reasoning, continue_final_message, previous_content)
-        # reasoning_default=None: with a template that shows no reasoning toggle and does not open
-        # the block (Qwen3-2507 Instruct), serving_chat passes force_reasoning=False (content).
+        start = _start_in_reasoning(
+            force_reasoning, continue_final_message, previous_content, tokenizer
+        )
         super().__init__(
-            THINK_OPEN,
-            THINK_END,
-            force_reasoning=start,
-            stream_reasoning=stream_reasoning,
-            reasoning_default=None,
+            THINK_OPEN, THINK_END, force_reasoning=start, stream_reasoning=stream_reasoning
         )
         self._ended = False
         self._parser = StreamParser(start_in_reasoning=start, parse_tool_calls=False)
