@@ -100,6 +100,27 @@ def _start_from_request(request: Any, chat_template_kwargs: Any = None) -> bool 
     return None
 
 
+# -- wire field names (issue 11) --------------------------------------------------------------------
+REASONING_CONTENT_ENV = "QWQ_TOOL_PARSER_REASONING_CONTENT"
+
+
+def _text_fields(reasoning: str, content: str) -> dict[str, Any]:
+    """A delta's text fields, each only when it has text (as vLLM's own parsers send them: no
+    ``"content": null`` beside reasoning). Reasoning goes under vLLM's own field name (``reasoning``
+    in current releases) and also as ``reasoning_content``, the name DeepSeek's API, SGLang and
+    DashScope send and their clients read, unless the server runs with
+    ``QWQ_TOOL_PARSER_REASONING_CONTENT=0``. ``DeltaMessage`` keeps extra fields and vLLM
+    serializes them into the chunk."""
+    fields: dict[str, Any] = {}
+    if reasoning:
+        fields[_REASONING_FIELD] = reasoning
+        if os.environ.get(REASONING_CONTENT_ENV, "1") != "0":
+            fields["reasoning_content"] = reasoning
+    if content:
+        fields["content"] = content
+    return fields
+
+
 def _message(
     events: Sequence[Event],
     ids: dict[int, str],
@@ -142,12 +163,9 @@ def _message(
             arr[i]["arguments"] = streamed[i] = "".join(pieces.pop(i))
     if not (reasoning or content or calls):
         return None
-    fields: dict[str, Any] = {"tool_calls": list(calls.values())}
-    if content:
-        fields["content"] = "".join(content)
-    if reasoning:
-        fields[_REASONING_FIELD] = "".join(reasoning)
-    return DeltaMessage(**fields)
+    return DeltaMessage(
+        tool_calls=list(calls.values()), **_text_fields("".join(reasoning), "".join(content))
+    )
 
 
 def _split(events: Sequence[Event]) -> Any:
@@ -156,7 +174,7 @@ def _split(events: Sequence[Event]) -> Any:
     content = "".join(e.text for e in events if isinstance(e, ContentDelta))
     if not (reasoning or content):
         return None
-    return DeltaMessage(**{_REASONING_FIELD: reasoning or None, "content": content or None})
+    return DeltaMessage(**_text_fields(reasoning, content))
 
 
 class QwQToolParser(ToolParser):  # type: ignore[misc]
