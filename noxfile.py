@@ -94,7 +94,7 @@ SGLANG_RUNTIME = [
     "tqdm", "IPython", "aiohttp", "openai==2.8.0", "transformers==5.19.0", "tokenizers==0.23.2",
     "apache-tvm-ffi==0.1.11", "jsonschema", "dill", "sentencepiece==0.2.1",
     "compressed-tensors==0.18.0", "gguf", "partial_json_parser", "xgrammar==0.2.7", "einops",
-    "setproctitle", "soundfile==0.13.1", "python-multipart",
+    "setproctitle", "soundfile==0.13.1", "python-multipart", "openai-harmony==0.0.4",
 ]  # fmt: skip
 
 
@@ -106,7 +106,10 @@ def _install_sglang(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def sglang(session: nox.Session) -> None:
-    """The SGLang plugin through SGLang's real chat serving, argument parsing and detectors."""
+    """The SGLang plugin through real `sglang serve` / `launch_server` processes on CPU (two server
+    configurations, tiny model, scripted outputs), SGLang's chat serving, argument parsing and
+    detectors. The servers need `openai-harmony` (`/v1/responses`) from SGLANG_RUNTIME and the
+    `sgl_kernel` stand-in in harness/ (no install); the tests use the `anthropic` client."""
     _install_sglang(session)
     session.install("-e", ".[test,sglang-test]")
     session.run("pytest", "tests/sglang", *session.posargs)
