@@ -14,7 +14,7 @@ import pytest
 from harness.vllm_client import chat
 from harness.vllm_server import VllmServer
 from tests.qwen3_templates import QWEN3_TEMPLATES
-from tests.vllm._shared import client_for, serve
+from tests.vllm._shared import ServerPool, client_for
 
 CALL = '<tool_call>\n{"name": "get_current_weather", "arguments": {"location": "Paris", "format": "celsius"}}\n</tool_call>'
 PARIS = [("get_current_weather", {"location": "Paris", "format": "celsius"})]
@@ -23,13 +23,17 @@ STREAM = pytest.mark.parametrize("stream", [True, False], ids=["stream", "nonstr
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VllmServer]:
-    template = tmp_path_factory.mktemp("templates") / "qwen3_hybrid.jinja"
-    template.write_text(QWEN3_TEMPLATES["hybrid"])
-    args = ["--enable-auto-tool-choice", "--tool-call-parser", "qwq", "--reasoning-parser", "qwq",
-            "--chat-template", str(template), "--trust-request-chat-template"]
-    with serve(args) as s:
-        yield s
+def template_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    path = tmp_path_factory.mktemp("templates") / "qwen3_hybrid.jinja"
+    path.write_text(QWEN3_TEMPLATES["hybrid"])
+    yield str(path)
+
+
+@pytest.fixture()
+def server(template_file: str, servers: ServerPool) -> VllmServer:
+    return servers.get(["--enable-auto-tool-choice", "--tool-call-parser", "qwq",
+                        "--reasoning-parser", "qwq", "--chat-template", template_file,
+                        "--trust-request-chat-template"])
 
 
 def ask(server: VllmServer, messages: list[dict[str, Any]], output: str, *, stream: bool,
