@@ -59,15 +59,23 @@ def vllm(session: nox.Session) -> None:
 # -- the tutorial's programs (issue 11): `make demo` and `make serve`. A server stops itself on the
 # first Ctrl-C; nox must give it time (its default sends SIGTERM 0.3 s and SIGKILL 0.5 s later).
 STOP_TIMEOUTS = {"interrupt_timeout": 60.0, "terminate_timeout": 30.0}
-SERVE_INSTALLERS = {"vllm": _install_vllm}  # ENGINE=sglang: its installer goes here
+def _install_sglang_server(session: nox.Session) -> None:
+    _install_sglang(session)
+    session.install("-e", ".[test]")
+
+
+SERVE_INSTALLERS = {"vllm": _install_vllm, "sglang": _install_sglang_server}
 
 
 @nox.session(python=PYTHON)
-def demo(session: nox.Session) -> None:
-    """Main job: the scripted real vLLM server; the tutorial's three programs in examples/, run as a
-    user runs them; then the package's own cookbook conversation. The server is always stopped."""
-    _install_vllm(session)
-    session.run("python", "-m", "harness.tutorial_demo", *session.posargs, **STOP_TIMEOUTS)
+@nox.parametrize("engine", list(SERVE_INSTALLERS))
+def demo(session: nox.Session, engine: str) -> None:
+    """Main job: the scripted real server (`make demo ENGINE=vllm|sglang`); the tutorial's three
+    programs in examples/, run as a user runs them; then, on vLLM, the package's own cookbook
+    conversation. The server is always stopped."""
+    SERVE_INSTALLERS[engine](session)
+    session.run("python", "-m", "harness.tutorial_demo", "--engine", engine, *session.posargs,
+                **STOP_TIMEOUTS)
 
 
 @nox.session(python=PYTHON, default=False)  # runs until stopped: only when asked for
