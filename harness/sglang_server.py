@@ -5,8 +5,8 @@ process group, temporary directory, waits for ``/health``, always stops the grou
 command line and environment. SGLang runs unmodified on CPU with:
 
 - ``SGLANG_USE_CPU_ENGINE=1`` (its CPU engine; the device becomes ``cpu``);
-- ``harness/sgl_kernel_stub`` first on ``PYTHONPATH``: an import-only ``sgl_kernel`` whose every name
-  refuses to run and logs to ``stub_log`` (tests assert it was imported and never called);
+- ``harness/sgl_kernel_stub`` first on ``PYTHONPATH``: an import-only ``sgl_kernel`` whose every
+  name refuses to run and logs to ``stub_log`` (tests assert it was imported and never called);
 - ``--attention-backend torch_native`` (the x86 default needs AMX); ``--max-total-tokens 131072``
   (128 MB of KV cache for the tiny model; without it the cache takes most of free memory, and
   SGLang reserves each request's whole ``max_tokens`` budget, so a small one serializes requests);
@@ -55,7 +55,8 @@ class SGLangServer(VllmServer):
         start = ([str(exe), "-m", "sglang.launch_server"] if self.launcher == "launch_server"
                  else [str(exe.with_name("sglang")), "serve"])
         return [*start, "--model-path", str(build_model_dir()), "--host", "127.0.0.1",
-                "--port", str(self.port), "--served-model-name", self.model_name, "--dtype", _dtype(),
+                "--port", str(self.port), "--served-model-name", self.model_name,
+                "--dtype", _dtype(),
                 "--attention-backend", "torch_native", "--max-total-tokens", "131072",
                 "--context-length", "4096", "--enable-custom-logit-processor",
                 "--disable-overlap-schedule", "--disable-radix-cache", *self.args]
@@ -71,7 +72,7 @@ class SGLangServer(VllmServer):
         return env
 
     def stub_events(self) -> list[str]:
-        """The kernel stand-in's log: ``import <pid> <file>`` and (never, we assert) ``call ...``."""
+        """The kernel stand-in's log: ``import <pid> <file>``, and (never, we assert) ``call``."""
         try:
             return self.stub_log.read_text().splitlines()
         except OSError:

@@ -54,7 +54,7 @@ def _seq_lens(batch: Any) -> list[int]:
 def _collect_prompts(input_ids: torch.Tensor, batch: Any, seq_lens: list[int]) -> None:
     ids, start = input_ids.tolist(), 0
     for rid, n, prefix, seq_len in zip(batch.rids, batch.extend_seq_lens_cpu,
-                                       batch.extend_prefix_lens_cpu, seq_lens):
+                                       batch.extend_prefix_lens_cpu, seq_lens, strict=True):
         req = _REQUESTS.get(rid) if prefix else None
         if req is None:
             req = _REQUESTS[rid] = _Request()
@@ -66,7 +66,7 @@ def _collect_prompts(input_ids: torch.Tensor, batch: Any, seq_lens: list[int]) -
 
 
 def _force(logits: torch.Tensor, batch: Any, seq_lens: list[int]) -> None:
-    for row, (rid, seq_len) in enumerate(zip(batch.rids, seq_lens)):
+    for row, (rid, seq_len) in enumerate(zip(batch.rids, seq_lens, strict=True)):
         req = _REQUESTS.get(rid)
         if req is None:
             continue

@@ -17,7 +17,14 @@ from harness.conversation_scripts import reply_to
 from harness.sglang_server import PARSERS, SGLangServer
 from harness.vllm_client import COOKBOOK_TOOLS
 from tests.sglang._server import (
-    USER, ask, check_kernel_stub, check_parity, client_for, concurrently, result, serve,
+    USER,
+    ask,
+    check_kernel_stub,
+    check_parity,
+    client_for,
+    concurrently,
+    result,
+    serve,
 )
 from tests.vllm._shared import transcript
 
@@ -27,7 +34,7 @@ PARALLEL = transcript("cookbook_parallel_sf_glasgow")
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[SGLangServer]:
-    # uvicorn restarts a worker that is not up after SGLANG_UVICORN_WORKER_HEALTHCHECK_TIMEOUT (10 s);
+    # uvicorn restarts a worker not up after SGLANG_UVICORN_WORKER_HEALTHCHECK_TIMEOUT (10 s);
     # importing SGLang's app takes longer than that on a busy 2-core machine.
     env = {"SGLANG_HTTP_SERVER_APP_PATH": APP, "SGLANG_UVICORN_WORKER_HEALTHCHECK_TIMEOUT": "300"}
     with serve([*PARSERS, "--tokenizer-worker-num", "2"], env, launcher="launch_server") as s:
@@ -54,8 +61,10 @@ def test_concurrent_parallel_calls_through_the_workers(server: SGLangServer, str
 # These endpoints build their engine requests without a custom logit processor, so the script
 # comes from the conversation (``harness.sglang_conversation_model``): the tutorial's table.
 
-QUESTIONS = ["What's the weather like today",  # a clarifying question, no call
-             "what is the weather going to be like in San Francisco and Glasgow over the next 4 days"]
+QUESTIONS = [
+    "What's the weather like today",  # a clarifying question, no call
+    "what is the weather going to be like in San Francisco and Glasgow over the next 4 days",
+]
 
 
 def _want(question: str) -> tuple[str | None, str | None, list[tuple[str, Any]]]:
