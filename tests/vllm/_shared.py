@@ -96,6 +96,9 @@ def final_message(text: str, *, stream: bool, reasoning_parser: str | None) -> d
         msg["reasoning"] = None
         msg["content"] = text if k < 0 else text[: k + 8] + (
             "\n\n" + want["content"] if want["content"] else "")
+    if reasoning_parser == "deepseek_r1" and k >= 0:
+        # vLLM's deepseek_r1 keeps the think block's framing whitespace as reasoning.
+        msg["reasoning"] = text[:k].removeprefix("<think>") or None
     if reasoning_parser == "deepseek_r1" and not stream and not want["calls"]:
         # With a legacy (not engine-based) reasoning parser and no call, vLLM returns the raw
         # post-reasoning text as content, not the tool parser's (DelegatingParser._extract_tool_calls).
