@@ -16,7 +16,7 @@ test: $(NOX)
 	$(NOX) --sessions $(TEST_SESSIONS)
 
 demo: $(NOX)
-	$(NOX) --sessions "demo(engine='$(ENGINE)')"
+	$(NOX) --sessions $(if $(filter sglang,$(ENGINE)),demo_sglang,demo)
 
 serve: $(NOX)
 	$(NOX) --sessions "serve(engine='$(ENGINE)')" -- --port $(PORT)
