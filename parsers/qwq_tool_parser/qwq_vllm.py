@@ -16,11 +16,14 @@ of this file (it may be imported twice: registration is idempotent), or the entr
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import uuid
 from collections.abc import Sequence
 from typing import Any
+
+import vllm
 
 from qwq_tool_parser import (
     ContentDelta,
@@ -31,6 +34,7 @@ from qwq_tool_parser import (
     ToolCallStart,
     parse,
 )
+from qwq_tool_parser.qwq_vllm_check import log_check
 
 # -- version shim (vLLM 0.10-0.33) -----------------------------------------------------------------
 try:  # >= 0.13
@@ -65,6 +69,46 @@ except (ImportError, AttributeError):
 
 logger = logging.getLogger("vllm.qwq_tool_parser")  # under vLLM's logger: same format, pid prefix
 THINK_END = "</think>"
+
+# -- end of stream and request options across vLLM versions (issue 13) ------------------------------
+# vLLM < 0.24 has no ``finish_streaming`` hook: the stream's last delta is recognised by what those
+# versions do pass, the end-of-sequence token in ``delta_token_ids`` or the output reaching the
+# request's token limit; both parsers then close their core parser in that delta. ``_closed`` makes
+# the close happen once, so ``finish_streaming`` (0.24+) after it sends nothing more.
+END_TOKENS = ("<|im_end|>", "<|endoftext|>")
+
+
+@functools.lru_cache(maxsize=8)  # one server has one tokenizer; its vocabulary is read once
+def _end_token_ids(tokenizer: Any) -> frozenset[int]:
+    vocab = tokenizer.get_vocab()
+    ids = {vocab[t] for t in END_TOKENS if t in vocab}
+    eos = getattr(tokenizer, "eos_token_id", None)
+    return frozenset(ids | ({eos} if isinstance(eos, int) else set()))
+
+
+def _is_last_delta(
+    end_ids: frozenset[int],
+    delta_token_ids: Sequence[int],
+    current_token_ids: Sequence[int] | None = None,
+    request: Any = None,
+) -> bool:
+    """The engine's last output: an end-of-sequence token, or (without a reasoning parser, where
+    ``current_token_ids`` is the whole output) the request's token limit reached."""
+    if any(t in end_ids for t in delta_token_ids or ()):
+        return True
+    fields = getattr(request, "__dict__", {})  # not the deprecated ``max_tokens`` property
+    limit = fields.get("max_completion_tokens") or fields.get("max_tokens")
+    return (
+        isinstance(limit, int) and current_token_ids is not None and len(current_token_ids) >= limit
+    )
+
+
+def _parallel_tool_calls(request: Any) -> bool:
+    """The client's ``parallel_tool_calls``; True when it did not set it (vLLM 0.10-0.11 default the
+    field to False, and say they ignore it)."""
+    if "parallel_tool_calls" not in (getattr(request, "model_fields_set", None) or ()):
+        return True
+    return getattr(request, "parallel_tool_calls", True) is not False
 
 
 def _message(
@@ -144,6 +188,8 @@ class QwQToolParser(ToolParser):  # type: ignore[misc]
         self._ids: dict[int, str] = {}
         self._pieces: dict[int, list[str]] = {}  # arguments of calls still open
         self._failed = False
+        self._closed = False
+        self._end_ids = _end_token_ids(tokenizer)
 
     def _options(self, request: Any) -> dict[str, Any]:
         none = getattr(request, "tool_choice", None) == "none"  # engine-based "none": calls -> text
@@ -151,7 +197,7 @@ class QwQToolParser(ToolParser):  # type: ignore[misc]
             "tools": [] if none else None,
             "unknown_tool": "content" if none else "call",
             "start_in_reasoning": bool(self.skip_reasoning_parsing),
-            "parallel_tool_calls": getattr(request, "parallel_tool_calls", True) is not False,
+            "parallel_tool_calls": _parallel_tool_calls(request),
         }
 
     def extract_tool_calls(self, model_output: str, request: Any) -> Any:
@@ -199,7 +245,10 @@ class QwQToolParser(ToolParser):  # type: ignore[misc]
                 return DeltaMessage(content=delta_text) if delta_text else None
             if self._parser is None:
                 self._parser = StreamParser(**self._options(request))
-            return self._emit(self._parser.feed(delta_text))
+            events = self._parser.feed(delta_text)
+            if _is_last_delta(self._end_ids, delta_token_ids, current_token_ids, request):
+                events += self._close()
+            return self._emit(events)
         except Exception:
             logger.exception("qwq tool parser failed; streaming the rest as content")
             self._failed = True
@@ -210,10 +259,17 @@ class QwQToolParser(ToolParser):  # type: ignore[misc]
         try:
             if self._parser is None or self._failed:
                 return None
-            return self._emit(self._parser.close())
+            return self._emit(self._close())
         except Exception:
             logger.exception("qwq tool parser failed at the end of the stream")
             return None
+
+    def _close(self) -> list[Event]:
+        """The core's held-back text, once (the last delta or ``finish_streaming``)."""
+        if self._closed or self._parser is None:
+            return []
+        self._closed = True
+        return self._parser.close()
 
     def _emit(self, events: list[Event]) -> Any:
         msg = _message(
@@ -247,6 +303,8 @@ class QwQReasoningParser(ReasoningParser):  # type: ignore[misc]
         self.end_token_id = vocab.get(THINK_END)
         self._parser = StreamParser(start_in_reasoning=True, parse_tool_calls=False)
         self._ended = False
+        self._closed = False
+        self._end_ids = _end_token_ids(tokenizer)
         self._counted = 0  # count_reasoning_tokens' scan state
         self._end_at: int | None = None
 
@@ -304,6 +362,8 @@ class QwQReasoningParser(ReasoningParser):  # type: ignore[misc]
     ) -> Any:
         try:
             events = self._parser.feed(delta_text)
+            if not self._ended and _is_last_delta(self._end_ids, delta_token_ids):
+                events += self._close()
         except Exception:
             logger.exception("qwq reasoning parser failed; passing the delta through")
             events = [
@@ -315,10 +375,16 @@ class QwQReasoningParser(ReasoningParser):  # type: ignore[misc]
     def finish_streaming(self) -> Any:
         """End of the stream: flush a held-back partial tag."""
         try:
-            return _split(self._parser.close())
+            return _split(self._close())
         except Exception:
             logger.exception("qwq reasoning parser failed at the end of the stream")
             return None
+
+    def _close(self) -> list[Event]:
+        if self._closed:
+            return []
+        self._closed = True
+        return self._parser.close()
 
     # vLLM <= 0.11 calls these names
     extract_reasoning_content = extract_reasoning
@@ -360,6 +426,7 @@ def register() -> None:
     if _STRUCTURAL_TAG is not None:
         _register_tag(_STRUCTURAL_TAG)(_qwq_structural_tag)
     logger.info("qwq tool and reasoning parsers registered (pid %d)", os.getpid())
+    log_check(logger, vllm, [(QwQToolParser, ToolParser), (QwQReasoningParser, ReasoningParser)])
 
 
 register()
