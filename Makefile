@@ -1,7 +1,7 @@
 # The README's two commands: `make demo` (main job) and `make test` (all tests). Both do all set-up.
 PYTHON ?= python3
 NOX := .venvs/nox/bin/nox
-TEST_SESSIONS := lint core templates vllm sglang
+TEST_SESSIONS := lint core templates vllm sglang vllm_matrix vllm_serve_029
 
 .PHONY: test demo bench
 

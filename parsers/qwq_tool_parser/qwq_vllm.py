@@ -20,6 +20,7 @@ import functools
 import logging
 import os
 import uuid
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -63,6 +64,9 @@ try:  # 0.24+: our own grammar for required/named, accepting QwQ's framing white
     from xgrammar import structural_tag as _xs
 
     _register_tag = _st.register_vllm_structural_tag
+    # public in 0.29+; 0.24 has the same function under a private name
+    _function_parameters: Any = getattr(_st, "get_function_parameters", None)
+    _function_parameters = _function_parameters or _st._get_function_parameters
     _STRUCTURAL_TAG: str | None = "qwq"
 except (ImportError, AttributeError):
     _STRUCTURAL_TAG = None
@@ -86,21 +90,28 @@ def _end_token_ids(tokenizer: Any) -> frozenset[int]:
     return frozenset(ids | ({eos} if isinstance(eos, int) else set()))
 
 
+def _token_limit(request: Any) -> int | None:
+    """The request's ``max_completion_tokens`` or (deprecated, so read quietly) ``max_tokens``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        for name in ("max_completion_tokens", "max_tokens"):
+            limit = getattr(request, name, None)
+            if isinstance(limit, int):
+                return limit
+    return None
+
+
 def _is_last_delta(
     end_ids: frozenset[int],
     delta_token_ids: Sequence[int],
-    current_token_ids: Sequence[int] | None = None,
-    request: Any = None,
+    current_token_ids: Sequence[int] = (),
+    limit: int | None = None,
 ) -> bool:
-    """The engine's last output: an end-of-sequence token, or (without a reasoning parser, where
-    ``current_token_ids`` is the whole output) the request's token limit reached."""
+    """The engine's last output: an end-of-sequence token, or ``current_token_ids`` (the tokens
+    vLLM shows the parser) reaching the request's token limit."""
     if any(t in end_ids for t in delta_token_ids or ()):
         return True
-    fields = getattr(request, "__dict__", {})  # not the deprecated ``max_tokens`` property
-    limit = fields.get("max_completion_tokens") or fields.get("max_tokens")
-    return (
-        isinstance(limit, int) and current_token_ids is not None and len(current_token_ids) >= limit
-    )
+    return limit is not None and len(current_token_ids or ()) >= limit
 
 
 def _parallel_tool_calls(request: Any) -> bool:
@@ -190,6 +201,7 @@ class QwQToolParser(ToolParser):  # type: ignore[misc]
         self._failed = False
         self._closed = False
         self._end_ids = _end_token_ids(tokenizer)
+        self._limit: int | None = None
 
     def _options(self, request: Any) -> dict[str, Any]:
         none = getattr(request, "tool_choice", None) == "none"  # engine-based "none": calls -> text
@@ -245,8 +257,9 @@ class QwQToolParser(ToolParser):  # type: ignore[misc]
                 return DeltaMessage(content=delta_text) if delta_text else None
             if self._parser is None:
                 self._parser = StreamParser(**self._options(request))
+                self._limit = _token_limit(request)
             events = self._parser.feed(delta_text)
-            if _is_last_delta(self._end_ids, delta_token_ids, current_token_ids, request):
+            if _is_last_delta(self._end_ids, delta_token_ids, current_token_ids, self._limit):
                 events += self._close()
             return self._emit(events)
         except Exception:
@@ -402,7 +415,7 @@ def _qwq_structural_tag(
     tags = [
         _xs.TagFormat(
             begin=f'<tool_call>{nl}{{"name": "{t.function.name}", "arguments": ',
-            content=_xs.JSONSchemaFormat(json_schema=_st.get_function_parameters(t.function)),
+            content=_xs.JSONSchemaFormat(json_schema=_function_parameters(t.function)),
             end=f"}}{nl}</tool_call>",
         )
         for t in tools

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import importlib.util
 import inspect
 import json
 from collections.abc import AsyncIterator
@@ -37,11 +38,10 @@ VERSION = tuple(int(p) for p in vllm.__version__.split("+")[0].split(".")[:2])
 
 
 def _first_module(*names: str) -> Any:
+    """The first of ``names`` this vLLM has (a missing dependency is reported, not skipped)."""
     for name in names:
-        try:
+        if importlib.util.find_spec(name) is not None:
             return importlib.import_module(name)
-        except ImportError:
-            continue
     raise ImportError(f"none of {names}")
 
 
