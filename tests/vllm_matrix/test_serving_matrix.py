@@ -8,6 +8,7 @@ own serving code changes the reply, ``vllm_differs`` says so and the README's ve
 from __future__ import annotations
 
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 from qwq_tool_parser import parse
@@ -52,21 +53,14 @@ def want(text: str, *, stream: bool, finish: str) -> dict[str, Any]:
 
 def vllm_differs(name: str, stream: bool, message: dict[str, Any]) -> dict[str, Any]:
     """vLLM's own end-of-stream behaviour on a length cut (README, "vLLM versions")."""
-    if name == CUT_OFF and stream and VERSION < (0, 23):
-        # vLLM <= 0.22 "completes" the last call's arguments at the end of a stream from
-        # ``prev_tool_call_arr``; for a call cut off mid-JSON that appends text to its arguments.
-        [(call, arguments)] = message["calls"]
-        return {**message, "calls": [(call, StartsWith(arguments))]}
+    if name == CUT_OFF and stream and VERSION < (0, 24):
+        # No finish_streaming, and with a reasoning parser the tool parser may not see the output
+        # reach max_tokens (0.20 passes only the tokens after the think block); vLLM <= 0.22 also
+        # "completes" the cut call's arguments from prev_tool_call_arr. Measured: the reasoning,
+        # the call's name and finish_reason hold; its arguments and the raw text vary by version.
+        [(call, _)] = message["calls"]
+        return {**message, "content": ANY, "calls": [(call, ANY)]}
     return message
-
-
-class StartsWith(str):
-    """Equal to any string that starts with this one."""
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, str) and other.startswith(str(self))
-
-    __hash__ = str.__hash__
 
 
 @STREAM
