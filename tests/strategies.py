@@ -117,7 +117,8 @@ def tool_calls(draw: st.DrawFn) -> tuple[str, Call]:
 def malformed_blocks(draw: st.DrawFn) -> str:
     """A closed ``<tool_call>`` block that must not become a call (it has a definite extent)."""
     kind = draw(st.sampled_from(["not_json", "no_name", "bad_json", "name_not_string", "empty",
-                                 "args_array", "trailing_text"]))
+                                 "args_array", "trailing_text", "string_not_object",
+                                 "duplicate_keys", "lone_surrogate"]))
     if kind == "not_json":
         inner = draw(st.sampled_from(["get_weather(city='Paris')", "<function=f>", "[1, 2]",
                                       "name: f"])) + _clean(draw(_plain), "</tool_call>")
@@ -129,6 +130,17 @@ def malformed_blocks(draw: st.DrawFn) -> str:
         inner = json.dumps({"name": draw(st.integers() | st.none()), "arguments": {}})
     elif kind == "empty":
         inner = ""
+    elif kind == "string_not_object":  # a JSON-encoded string that holds no (or more than an) object
+        inner = json.dumps({"name": "f", "arguments": draw(st.sampled_from(
+            ["hello", '{"a": 1} tail text', "[1, 2]", '{"a": ', "null"]))})
+    elif kind == "duplicate_keys":  # a tag inside the repeated key's string never ends the block
+        inner = draw(st.sampled_from(['{{"name": "f", "name": {s}}}',
+                                      '{{"name": "f", "arguments": {{}}, "parameters": {s}}}']))
+        inner = inner.format(s=json.dumps(draw(st.sampled_from(
+            ["</tool_call>", "</tool_call> <tool_call>", "x"]))))
+    elif kind == "lone_surrogate":
+        inner = draw(st.sampled_from(['{"name": "\\ud800"}',
+                                      '{"name": "f", "arguments": {"a": "x\\udc00"}}']))
     elif kind == "args_array":
         inner = json.dumps({"name": "f", "arguments": draw(st.lists(json_scalars, max_size=3))})
     else:
@@ -137,25 +149,29 @@ def malformed_blocks(draw: st.DrawFn) -> str:
 
 
 @st.composite
-def transcripts(draw: st.DrawFn) -> Transcript:
-    """A whole QwQ output with its expected parse."""
-    start_in_reasoning = draw(st.booleans())
+def transcripts(draw: st.DrawFn, start_in_reasoning: bool | None = None) -> Transcript:
+    """A whole QwQ output with its expected parse (starting in reasoning or not, drawn if None)."""
+    if start_in_reasoning is None:
+        start_in_reasoning = draw(st.booleans())
     opened = draw(st.booleans())
     text = ""
     reasoning = ""
     if start_in_reasoning or opened:
-        parts = [draw(_plain)]
+        parts = [draw(framing), draw(_plain)]  # framing: the "\n" after <think>
         if draw(st.booleans()):  # QwQ quoting a call while thinking: it stays reasoning
             parts += [draw(tool_calls())[0], draw(_plain)]
+        parts.append(draw(framing))  # the "\n" before </think>
         reasoning = _clean("".join(parts), "</think>")
         if opened:
             text = draw(st.sampled_from(["", "\n", "  "])) + "<think>"
         elif reasoning.lstrip(WS).startswith("<think>"):
             reasoning = "x" + reasoning
         text += reasoning
+        reasoning = reasoning.lstrip(WS)  # whitespace that opens the think block is framing
         if start_in_reasoning and not opened and draw(st.integers(0, 9)) == 0:
             # No </think> at all: everything is reasoning and nothing else happens.
             return Transcript(text, True, reasoning if reasoning.strip(WS) else None)
+        reasoning = reasoning.rstrip(WS)  # and so is whitespace right before </think>
         text += "</think>" + draw(framing)
     else:
         text = draw(st.sampled_from(["", "\n"]))

@@ -21,7 +21,7 @@ import logging
 import os
 import uuid
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import vllm
@@ -34,6 +34,7 @@ from qwq_tool_parser import (
     ToolCallArgumentsDelta,
     ToolCallStart,
     parse,
+    starts_in_reasoning,
 )
 from qwq_tool_parser.qwq_vllm_check import log_check
 
@@ -122,6 +123,59 @@ def _parallel_tool_calls(request: Any) -> bool:
     return getattr(request, "parallel_tool_calls", True) is not False
 
 
+# -- where the output starts (see README "Where reasoning starts") ---------------------------------
+# The rule reads the prompt (``starts_in_reasoning``). vLLM hands it over on the streaming path
+# (``is_reasoning_end(prompt_ids)``, every version) and, from 0.33, on both paths
+# (``set_prompt_token_ids``). Where it does not (0.32 non-streaming, and the tool parser without a
+# reasoning parser), the request says what it can: a prefilled final assistant message ends the
+# prompt with its own text, and ``enable_thinking: false`` means the template closed the block.
+
+
+def _message_text(content: Any) -> str:
+    """A chat message's text: a string, or the text parts of a content list."""
+    if isinstance(content, str):
+        return content
+    parts = content if isinstance(content, list) else []
+    return "".join(p.get("text") or "" for p in parts if isinstance(p, Mapping))
+
+
+def _start_from_request(request: Any, chat_template_kwargs: Any = None) -> bool | None:
+    """Whether the output starts in reasoning, from what the request tells of its prompt (None:
+    it tells nothing)."""
+    messages = getattr(request, "messages", None) or []
+    if getattr(request, "continue_final_message", False) and messages:
+        last = messages[-1]
+        role = last.get("role") if isinstance(last, Mapping) else getattr(last, "role", None)
+        if role == "assistant":
+            content = last.get("content") if isinstance(last, Mapping) else last.content
+            return starts_in_reasoning(_message_text(content))
+    kwargs = chat_template_kwargs or getattr(request, "chat_template_kwargs", None)
+    if isinstance(kwargs, Mapping) and kwargs.get("enable_thinking") is False:
+        return False
+    return None
+
+
+# -- wire field names (issue 11) --------------------------------------------------------------------
+REASONING_CONTENT_ENV = "QWQ_TOOL_PARSER_REASONING_CONTENT"
+
+
+def _text_fields(reasoning: str, content: str) -> dict[str, Any]:
+    """A delta's text fields, each only when it has text (as vLLM's own parsers send them: no
+    ``"content": null`` beside reasoning). Reasoning goes under vLLM's own field name (``reasoning``
+    in current releases) and also as ``reasoning_content``, the name DeepSeek's API, SGLang and
+    DashScope send and their clients read, unless the server runs with
+    ``QWQ_TOOL_PARSER_REASONING_CONTENT=0``. ``DeltaMessage`` keeps extra fields and vLLM
+    serializes them into the chunk."""
+    fields: dict[str, Any] = {}
+    if reasoning:
+        fields[_REASONING_FIELD] = reasoning
+        if os.environ.get(REASONING_CONTENT_ENV, "1") != "0":
+            fields["reasoning_content"] = reasoning
+    if content:
+        fields["content"] = content
+    return fields
+
+
 def _message(
     events: Sequence[Event],
     ids: dict[int, str],
@@ -164,12 +218,9 @@ def _message(
             arr[i]["arguments"] = streamed[i] = "".join(pieces.pop(i))
     if not (reasoning or content or calls):
         return None
-    fields: dict[str, Any] = {"tool_calls": list(calls.values())}
-    if content:
-        fields["content"] = "".join(content)
-    if reasoning:
-        fields[_REASONING_FIELD] = "".join(reasoning)
-    return DeltaMessage(**fields)
+    return DeltaMessage(
+        tool_calls=list(calls.values()), **_text_fields("".join(reasoning), "".join(content))
+    )
 
 
 def _split(events: Sequence[Event]) -> Any:
@@ -178,7 +229,7 @@ def _split(events: Sequence[Event]) -> Any:
     content = "".join(e.text for e in events if isinstance(e, ContentDelta))
     if not (reasoning or content):
         return None
-    return DeltaMessage(**{_REASONING_FIELD: reasoning or None, "content": content or None})
+    return DeltaMessage(**_text_fields(reasoning, content))
 
 
 class QwQToolParser(ToolParser):  # type: ignore[misc]
@@ -208,9 +259,18 @@ class QwQToolParser(ToolParser):  # type: ignore[misc]
         return {
             "tools": [] if none else None,
             "unknown_tool": "content" if none else "call",
-            "start_in_reasoning": bool(self.skip_reasoning_parsing),
+            "start_in_reasoning": self._starts_in_reasoning(request),
             "parallel_tool_calls": _parallel_tool_calls(request),
         }
+
+    def _starts_in_reasoning(self, request: Any) -> bool:
+        """With a reasoning parser, this parser sees the text after the think block (or all of it,
+        when the prompt closed the block: a leading ``<think>`` still opens one). Without one, the
+        request's hints decide, else QwQ's template (the prompt opens the block)."""
+        if not self.skip_reasoning_parsing:
+            return False
+        start = _start_from_request(request)
+        return True if start is None else start
 
     def extract_tool_calls(self, model_output: str, request: Any) -> Any:
         try:
@@ -305,7 +365,8 @@ class QwQToolParser(ToolParser):  # type: ignore[misc]
 
 
 class QwQReasoningParser(ReasoningParser):  # type: ignore[misc]
-    """QwQ's think block: the output starts inside it; the first ``</think>`` ends it."""
+    """The think block: the output starts inside it when the prompt leaves it open; the first
+    ``</think>`` ends it."""
 
     engine_based_streaming = True
 
@@ -314,7 +375,10 @@ class QwQReasoningParser(ReasoningParser):  # type: ignore[misc]
         vocab = self.vocab
         self.start_token_id = vocab.get("<think>")
         self.end_token_id = vocab.get(THINK_END)
-        self._parser = StreamParser(start_in_reasoning=True, parse_tool_calls=False)
+        self._turn_start_id = vocab.get("<|im_start|>")
+        self._chat_template_kwargs = kwargs.get("chat_template_kwargs")  # vLLM 0.32+ passes them
+        self._prompt_start: bool | None = None  # from set_prompt_token_ids (vLLM 0.33+)
+        self._stream: StreamParser | None = None  # created on the first delta
         self._ended = False
         self._closed = False
         self._end_ids = _end_token_ids(tokenizer)
@@ -329,13 +393,30 @@ class QwQReasoningParser(ReasoningParser):  # type: ignore[misc]
     def reasoning_end_str(self) -> str:
         return THINK_END
 
+    def _prompt_rule(self, prompt_ids: Sequence[int]) -> bool:
+        return starts_in_reasoning(
+            prompt_ids,
+            think_open_id=self.start_token_id,
+            think_close_id=self.end_token_id,
+            turn_start_id=self._turn_start_id,
+        )
+
     def is_reasoning_end(self, input_ids: Sequence[int]) -> bool:
-        for tok in reversed(input_ids):  # once per request, on the prompt
-            if tok == self.start_token_id:
-                return False
-            if tok == self.end_token_id:
-                return True
-        return False
+        """On the prompt: reasoning is over unless the prompt's final turn leaves a block open."""
+        return not self._prompt_rule(input_ids)
+
+    def set_prompt_token_ids(self, prompt_token_ids: Sequence[int]) -> None:
+        """vLLM 0.33+: the prompt, before either path parses the output."""
+        self._prompt_start = self._prompt_rule(prompt_token_ids)
+
+    adjust_initial_state_from_prompt = set_prompt_token_ids  # 0.32+ streaming, prompt left open
+
+    def _start(self, request: Any) -> bool:
+        """The prompt if vLLM gave it, else the request's hints, else QwQ's template (open)."""
+        if self._prompt_start is not None:
+            return self._prompt_start
+        start = _start_from_request(request, self._chat_template_kwargs)
+        return True if start is None else start
 
     def is_reasoning_end_streaming(self, input_ids: Sequence[int], delta_ids: Any) -> bool:
         return self._ended or self.end_token_id in delta_ids
@@ -351,6 +432,8 @@ class QwQReasoningParser(ReasoningParser):  # type: ignore[misc]
     def count_reasoning_tokens(self, token_ids: Sequence[int]) -> int:
         """Tokens before ``</think>``; vLLM may pass the growing output each delta: scan only news."""
         n = len(token_ids)
+        if self._prompt_start is False and (not n or token_ids[0] != self.start_token_id):
+            return 0  # the prompt closed the block and the model opened none
         if n < self._counted:
             self._counted, self._end_at = 0, None
         for i in range(self._counted, n) if self._end_at is None else ():
@@ -361,7 +444,8 @@ class QwQReasoningParser(ReasoningParser):  # type: ignore[misc]
         return n if self._end_at is None else self._end_at
 
     def extract_reasoning(self, model_output: str, request: Any) -> tuple[str | None, str | None]:
-        result = parse(model_output, parse_tool_calls=False)
+        start = self._start(request)
+        result = parse(model_output, start_in_reasoning=start, parse_tool_calls=False)
         return result.reasoning, result.content
 
     def extract_reasoning_streaming(
@@ -373,8 +457,13 @@ class QwQReasoningParser(ReasoningParser):  # type: ignore[misc]
         current_token_ids: Sequence[int],
         delta_token_ids: Sequence[int],
     ) -> Any:
+        # vLLM streams through this parser only after is_reasoning_end(prompt) said the prompt
+        # left the block open (or could not tell): start inside it unless the prompt said otherwise.
+        if self._stream is None:
+            start = True if self._prompt_start is None else self._prompt_start
+            self._stream = StreamParser(start_in_reasoning=start, parse_tool_calls=False)
         try:
-            events = self._parser.feed(delta_text)
+            events = self._stream.feed(delta_text)
             if not self._ended and _is_last_delta(self._end_ids, delta_token_ids):
                 events += self._close()
         except Exception:
@@ -382,7 +471,7 @@ class QwQReasoningParser(ReasoningParser):  # type: ignore[misc]
             events = [
                 ContentDelta(text=delta_text) if self._ended else ReasoningDelta(text=delta_text)
             ]
-        self._ended = self._ended or not self._parser.in_reasoning  # the rest is content
+        self._ended = self._ended or self._stream.after_reasoning  # the rest is content
         return _split(events)
 
     def finish_streaming(self) -> Any:
@@ -394,10 +483,10 @@ class QwQReasoningParser(ReasoningParser):  # type: ignore[misc]
             return None
 
     def _close(self) -> list[Event]:
-        if self._closed:
+        if self._closed or self._stream is None:
             return []
         self._closed = True
-        return self._parser.close()
+        return self._stream.close()
 
     # vLLM <= 0.11 calls these names
     extract_reasoning_content = extract_reasoning

@@ -43,6 +43,28 @@ def serve(args: list[str], env: dict[str, str] | None = None) -> Iterator[VllmSe
         yield server
 
 
+class ServerPool:
+    """At most one running server, kept for every test module that asks for the same configuration
+    (``args`` and ``env``): asking for another stops it first. Closed at the end of the session."""
+
+    def __init__(self) -> None:
+        self._key: tuple[Any, ...] | None = None
+        self._running = contextlib.ExitStack()
+        self._server: VllmServer | None = None
+
+    def get(self, args: list[str], env: dict[str, str] | None = None) -> VllmServer:
+        key = (tuple(args), tuple(sorted((env or {}).items())))
+        if key != self._key or self._server is None:
+            self.close()
+            self._server = self._running.enter_context(serve(args, env))
+            self._key = key
+        return self._server
+
+    def close(self) -> None:
+        self._key, self._server = None, None
+        self._running.close()
+
+
 def client_for(server: VllmServer) -> Any:
     return openai.OpenAI(base_url=server.base_url, api_key="-", max_retries=0, timeout=120)
 
@@ -81,6 +103,9 @@ def final_message(text: str, *, stream: bool, reasoning_parser: str | None) -> d
         msg["reasoning"] = None
         msg["content"] = text if k < 0 else text[: k + 8] + (
             "\n\n" + want["content"] if want["content"] else "")
+    if reasoning_parser == "deepseek_r1" and k >= 0:
+        # vLLM's deepseek_r1 keeps the think block's framing whitespace as reasoning.
+        msg["reasoning"] = text[:k].removeprefix("<think>") or None
     if reasoning_parser == "deepseek_r1" and not stream and not want["calls"]:
         # With a legacy (not engine-based) reasoning parser and no call, vLLM returns the raw
         # post-reasoning text as content, not the tool parser's (DelegatingParser._extract_tool_calls).
