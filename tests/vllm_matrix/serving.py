@@ -40,7 +40,8 @@ VERSION = tuple(int(p) for p in vllm.__version__.split("+")[0].split(".")[:2])
 def _first_module(*names: str) -> Any:
     """The first of ``names`` this vLLM has (a missing dependency is reported, not skipped)."""
     for name in names:
-        if importlib.util.find_spec(name) is not None:
+        parent = name.rpartition(".")[0]
+        if importlib.util.find_spec(parent) is not None and importlib.util.find_spec(name):
             return importlib.import_module(name)
     raise ImportError(f"none of {names}")
 
