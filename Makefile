@@ -1,5 +1,5 @@
 # The README's commands: `make demo` (main job), `make test` (all tests), `make serve` (a scripted
-# real server for the tutorial's programs: ENGINE=vllm, PORT=8000). Each does all set-up.
+# real server for the tutorial's programs: ENGINE=vllm|sglang, PORT=8000). Each does all set-up.
 PYTHON ?= python3
 ENGINE ?= vllm
 PORT ?= 8000
@@ -16,7 +16,7 @@ test: $(NOX)
 	$(NOX) --sessions $(TEST_SESSIONS)
 
 demo: $(NOX)
-	$(NOX) --sessions demo
+	$(NOX) --sessions $(if $(filter sglang,$(ENGINE)),demo_sglang,demo)
 
 serve: $(NOX)
 	$(NOX) --sessions "serve(engine='$(ENGINE)')" -- --port $(PORT)

@@ -59,7 +59,14 @@ def vllm(session: nox.Session) -> None:
 # -- the tutorial's programs (issue 11): `make demo` and `make serve`. A server stops itself on the
 # first Ctrl-C; nox must give it time (its default sends SIGTERM 0.3 s and SIGKILL 0.5 s later).
 STOP_TIMEOUTS = {"interrupt_timeout": 60.0, "terminate_timeout": 30.0}
-SERVE_INSTALLERS = {"vllm": _install_vllm}  # ENGINE=sglang: its installer goes here
+
+
+def _install_sglang_server(session: nox.Session) -> None:
+    _install_sglang(session)
+    session.install("-e", ".[test]")
+
+
+SERVE_INSTALLERS = {"vllm": _install_vllm, "sglang": _install_sglang_server}
 
 
 @nox.session(python=PYTHON)
@@ -68,6 +75,14 @@ def demo(session: nox.Session) -> None:
     user runs them; then the package's own cookbook conversation. The server is always stopped."""
     _install_vllm(session)
     session.run("python", "-m", "harness.tutorial_demo", *session.posargs, **STOP_TIMEOUTS)
+
+
+@nox.session(python=PYTHON, default=False)  # `make demo ENGINE=sglang`
+def demo_sglang(session: nox.Session) -> None:
+    """`make demo ENGINE=sglang`: the same programs against the scripted real SGLang server."""
+    _install_sglang_server(session)
+    session.run("python", "-m", "harness.tutorial_demo", "--engine", "sglang", *session.posargs,
+                **STOP_TIMEOUTS)
 
 
 @nox.session(python=PYTHON, default=False)  # runs until stopped: only when asked for

@@ -29,10 +29,16 @@ EOS_ID = 151645  # <|im_end|>
 TEXT, IDS, GAVE_UP = "qwq_script_text", "qwq_script_ids", "qwq_gave_up"
 
 
+@functools.cache
+def qwq_tokenizer() -> Any:
+    """The model's tokenizer (the tiny model's is QwQ-32B's), loaded once per process."""
+    from harness import qwen_tokenizer
+
+    return qwen_tokenizer.load_tokenizer()
+
+
 @functools.lru_cache(maxsize=256)
 def _encode(text: str) -> tuple[int, ...]:
-    from harness.sglang_conversation_model.scripts import qwq_tokenizer
-
     return tuple(qwq_tokenizer().encode(text, add_special_tokens=False).ids)
 
 

@@ -5,8 +5,8 @@ process group, temporary directory, waits for ``/health``, always stops the grou
 command line and environment. SGLang runs unmodified on CPU with:
 
 - ``SGLANG_USE_CPU_ENGINE=1`` (its CPU engine; the device becomes ``cpu``);
-- ``harness/sgl_kernel_stub`` first on ``PYTHONPATH``: an import-only ``sgl_kernel`` whose every name
-  refuses to run and logs to ``stub_log`` (tests assert it was imported and never called);
+- ``harness/sgl_kernel_stub`` first on ``PYTHONPATH``: an import-only ``sgl_kernel`` whose every
+  name refuses to run and logs to ``stub_log`` (tests assert it was imported and never called);
 - ``--attention-backend torch_native`` (the x86 default needs AMX); ``--max-total-tokens 131072``
   (128 MB of KV cache for the tiny model; without it the cache takes most of free memory, and
   SGLang reserves each request's whole ``max_tokens`` budget, so a small one serializes requests);
@@ -14,24 +14,18 @@ command line and environment. SGLang runs unmodified on CPU with:
 - ``--enable-custom-logit-processor --disable-overlap-schedule`` for ``harness.sglang_script``
   (a script per request);
 - ``SGLANG_EXTERNAL_MODEL_PACKAGE=harness.sglang_conversation_model`` and ``--disable-radix-cache``
-  for requests that carry no processor: a script picked by the conversation from the JSON table
-  ``scripts`` (``$QWQ_SGLANG_SCRIPTS``); other requests get the random model's output.
+  for requests that carry no processor (unchanged clients, ``/v1/messages``, ``/v1/responses``):
+  the script ``harness.conversation_scripts`` picks from the conversation, as on vLLM.
 
-The plugin is loaded the way users get it: through its ``sglang.srt.plugins`` entry point.
-Foreground use (the demo, by hand), stopped by Ctrl-C or SIGTERM::
-
-    python -m harness.sglang_server [--host 127.0.0.1] [--port 8000] [--launcher serve] [-- extra args]
+The plugin is loaded the way users get it: through its ``sglang.srt.plugins`` entry point. In the
+foreground (``make serve ENGINE=sglang``, ``make demo ENGINE=sglang``): ``harness.serve``.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import pathlib
-import signal
 import sys
-import time
-from types import FrameType
 
 from harness.tiny_model import ROOT, build_model_dir
 from harness.vllm_server import MODEL_NAME, VllmServer, _dtype
@@ -47,14 +41,12 @@ class SGLangServer(VllmServer):
     NAME = "sglang server"
 
     def __init__(self, args: list[str], env: dict[str, str] | None = None, *,
-                 launcher: str = "launch_server", host: str = "127.0.0.1", port: int | None = None,
-                 startup_timeout: float = 300.0) -> None:
+                 launcher: str = "launch_server", port: int | None = None,
+                 model_name: str = MODEL_NAME, startup_timeout: float = 300.0) -> None:
         if launcher not in LAUNCHERS:
             raise ValueError(f"launcher must be one of {LAUNCHERS}")
-        super().__init__(args, env, startup_timeout)
-        self.launcher, self.host = launcher, host
-        self.port = port or self.port
-        self.base_url = f"http://{host}:{self.port}/v1"
+        super().__init__(args, env, startup_timeout, port=port, model_name=model_name)
+        self.launcher = launcher
         self.stub_log = self.dir / "sgl_kernel_stub.log"
         self.saved_stub_events: list[str] = []
 
@@ -62,8 +54,9 @@ class SGLangServer(VllmServer):
         exe = pathlib.Path(sys.executable)
         start = ([str(exe), "-m", "sglang.launch_server"] if self.launcher == "launch_server"
                  else [str(exe.with_name("sglang")), "serve"])
-        return [*start, "--model-path", str(build_model_dir()), "--host", self.host,
-                "--port", str(self.port), "--served-model-name", MODEL_NAME, "--dtype", _dtype(),
+        return [*start, "--model-path", str(build_model_dir()), "--host", "127.0.0.1",
+                "--port", str(self.port), "--served-model-name", self.model_name,
+                "--dtype", _dtype(),
                 "--attention-backend", "torch_native", "--max-total-tokens", "131072",
                 "--context-length", "4096", "--enable-custom-logit-processor",
                 "--disable-overlap-schedule", "--disable-radix-cache", *self.args]
@@ -79,7 +72,7 @@ class SGLangServer(VllmServer):
         return env
 
     def stub_events(self) -> list[str]:
-        """The kernel stand-in's log: ``import <pid> <file>`` and (never, we assert) ``call ...``."""
+        """The kernel stand-in's log: ``import <pid> <file>``, and (never, we assert) ``call``."""
         try:
             return self.stub_log.read_text().splitlines()
         except OSError:
@@ -88,32 +81,3 @@ class SGLangServer(VllmServer):
     def stop(self) -> None:
         self.saved_stub_events = self.stub_events()
         super().stop()
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Serve in the foreground until SIGINT/SIGTERM; the server is always stopped."""
-    ap = argparse.ArgumentParser(prog="python -m harness.sglang_server", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("--port", type=int, default=8000)
-    ap.add_argument("--launcher", choices=LAUNCHERS, default="launch_server")
-    ap.add_argument("extra", nargs="*", help="more SGLang arguments (after --)")
-    ns = ap.parse_args(argv)
-    stop = False
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        nonlocal stop
-        stop = True
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    with SGLangServer([*PARSERS, *ns.extra], launcher=ns.launcher, host=ns.host,
-                      port=ns.port) as server:
-        print(f"SGLang serving {MODEL_NAME!r} at {server.base_url} (Ctrl-C stops)", flush=True)
-        while not stop and server.proc is not None and server.proc.poll() is None:
-            time.sleep(0.5)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

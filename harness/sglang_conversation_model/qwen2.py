@@ -6,13 +6,15 @@ grammar mask applied later (``tool_choice``) can still forbid the scripted token
 ends its turn, as a real model held by the grammar would). The prompt is collected from the
 prefill batches (keyed by request id; the server runs with ``--disable-radix-cache`` so a prefill
 holds the whole prompt, or its chunks in order), decoded, and handed to
-:func:`harness.sglang_conversation_model.scripts.script_for`; a request without a script is left
-alone (its output is the random model's). The position in the script is
-``seq_len - prompt_len``: the tokens this request has generated so far.
+:func:`harness.conversation_scripts.script_for`, the table the vLLM servers use too. Only with
+``QWQ_SCRIPT_FROM_CONVERSATION=1`` in the environment (``harness.vllm_server`` sets it); a request
+that sends its own script (``harness.sglang_script``) overrides this one. The position in the
+script is ``seq_len - prompt_len``: the tokens this request has generated so far.
 """
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +23,8 @@ import torch
 from sglang.srt.layers.logits_processor import LogitsProcessorOutput
 from sglang.srt.models.qwen2 import Qwen2ForCausalLM as _SGLangQwen2
 
-from harness.sglang_conversation_model.scripts import script_ids_for
+from harness.conversation_scripts import script_for
+from harness.sglang_script import qwq_tokenizer
 
 EOS_ID = 151645  # <|im_end|>
 _MAX_REQUESTS = 512  # bounded: the oldest finished requests' state is dropped
@@ -35,6 +38,12 @@ class _Request:
 
 
 _REQUESTS: OrderedDict[str, _Request] = OrderedDict()
+_ENABLED = os.environ.get("QWQ_SCRIPT_FROM_CONVERSATION") == "1"
+
+
+def _script_ids(prompt_ids: list[int]) -> tuple[int, ...]:
+    script = script_for(qwq_tokenizer().decode(prompt_ids, skip_special_tokens=False))
+    return tuple(qwq_tokenizer().encode(script, add_special_tokens=False).ids)
 
 
 def _seq_lens(batch: Any) -> list[int]:
@@ -45,7 +54,7 @@ def _seq_lens(batch: Any) -> list[int]:
 def _collect_prompts(input_ids: torch.Tensor, batch: Any, seq_lens: list[int]) -> None:
     ids, start = input_ids.tolist(), 0
     for rid, n, prefix, seq_len in zip(batch.rids, batch.extend_seq_lens_cpu,
-                                       batch.extend_prefix_lens_cpu, seq_lens):
+                                       batch.extend_prefix_lens_cpu, seq_lens, strict=True):
         req = _REQUESTS.get(rid) if prefix else None
         if req is None:
             req = _REQUESTS[rid] = _Request()
@@ -57,14 +66,12 @@ def _collect_prompts(input_ids: torch.Tensor, batch: Any, seq_lens: list[int]) -
 
 
 def _force(logits: torch.Tensor, batch: Any, seq_lens: list[int]) -> None:
-    for row, (rid, seq_len) in enumerate(zip(batch.rids, seq_lens)):
+    for row, (rid, seq_len) in enumerate(zip(batch.rids, seq_lens, strict=True)):
         req = _REQUESTS.get(rid)
         if req is None:
             continue
         if req.script is None:
-            req.script = script_ids_for(req.prompt)
-        if not req.script:
-            continue
+            req.script = _script_ids(req.prompt)
         pos = seq_len - req.prompt_len
         target = req.script[pos] if pos < len(req.script) else EOS_ID
         logits[row].fill_(-1e4)
@@ -78,7 +85,7 @@ class Qwen2ForCausalLM(_SGLangQwen2):  # type: ignore[misc]
     def forward(self, input_ids: torch.Tensor, positions: torch.Tensor, forward_batch: Any,
                 *args: Any, **kwargs: Any) -> Any:
         out = super().forward(input_ids, positions, forward_batch, *args, **kwargs)
-        if isinstance(out, LogitsProcessorOutput) and forward_batch.rids:
+        if _ENABLED and isinstance(out, LogitsProcessorOutput) and forward_batch.rids:
             seq_lens = _seq_lens(forward_batch)
             if forward_batch.forward_mode.is_extend():
                 _collect_prompts(input_ids, forward_batch, seq_lens)

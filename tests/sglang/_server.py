@@ -3,9 +3,10 @@
 Strategy: ``serve()`` starts :class:`SGLangServer` (always stopped), warms it up with one scripted
 request, and on the way out checks the ``sgl_kernel`` stand-in's log: the stand-in is what the
 server processes imported, and none of its names was called during the module's requests.
-``concurrently()`` batches independent requests. ``ask()`` is ``harness.vllm_client.chat`` (the ``openai`` client, streams rebuilt and checked
-against the OpenAI streaming contract) with SGLang's scripted-output fields. Expectations come from
-the core (``check_parity``: ``parse()`` and ``StreamParser``), not the server.
+``concurrently()`` batches independent requests. ``ask()`` is ``harness.vllm_client.chat`` (the
+``openai`` client, streams rebuilt and checked against the OpenAI streaming contract) with
+SGLang's scripted-output fields. Expectations come from the core (``check_parity``: ``parse()``
+and ``StreamParser``), not the server.
 """
 
 from __future__ import annotations

@@ -16,10 +16,18 @@ import pytest
 from qwq_tool_parser import chat_template_path
 
 from harness.qwen_tokenizer import encode, load_tokenizer
+from harness.sglang_script import script_fields
 from harness.sglang_server import PARSERS, SGLangServer
-from harness.vllm_client import arguments
+from harness.vllm_client import COOKBOOK_TOOLS, arguments
 from tests.sglang._server import (
-    USER, ask, check_kernel_stub, check_parity, client_for, concurrently, result, serve,
+    USER,
+    ask,
+    check_kernel_stub,
+    check_parity,
+    client_for,
+    concurrently,
+    result,
+    serve,
 )
 from tests.vllm._shared import FIXTURES, transcript
 
@@ -55,10 +63,9 @@ def test_sglang_serve_loads_the_plugin_by_entry_point(server: SGLangServer) -> N
 def test_single_turn_streaming_loop(client: Any) -> None:
     """The tutorial's loop: ``for chunk in stream: print(chunk.choices[0].delta.content)``."""
     script = "A greeting; answer briefly.\n</think>\n\nHello! How can I help you today?"
-    from harness.sglang_script import script_fields
-
-    stream = client.chat.completions.create(model="qwq", messages=[{"role": "user", "content": "Hi"}],
-                                            stream=True, extra_body=script_fields(script))
+    stream = client.chat.completions.create(
+        model="qwq", messages=[{"role": "user", "content": "Hi"}], stream=True,
+        extra_body=script_fields(script))
     printed, reasoning = [], []
     for chunk in stream:
         if chunk.choices:
@@ -169,15 +176,18 @@ RESULTS = {"Oslo": json.dumps({"temperature": 3, "sky": "dry"}),
            "Bergen": json.dumps([{"temperature": 7, "sky": "rain"}])}
 
 
+FIRST_USER_TURN = "<|im_end|>\n<|im_start|>user\n"
+
+
 def _rendered(messages: list[dict[str, Any]]) -> str:
     from transformers import AutoTokenizer
 
     from harness.qwen_tokenizer import build_tokenizer_dir
-    from harness.vllm_client import COOKBOOK_TOOLS
 
     tok = AutoTokenizer.from_pretrained(str(build_tokenizer_dir()))
+    template = pathlib.Path(chat_template_path()).read_text()
     out = tok.apply_chat_template(messages, tools=COOKBOOK_TOOLS, add_generation_prompt=True,
-                                  chat_template=pathlib.Path(chat_template_path()).read_text(), tokenize=False)
+                                  chat_template=template, tokenize=False)
     assert isinstance(out, str)
     return out
 
@@ -185,7 +195,8 @@ def _rendered(messages: list[dict[str, Any]]) -> str:
 def test_agent_loop_with_the_fixed_template(client: Any) -> None:
     """Calls, results sent back out of call order, the answer; each prompt SGLang rendered (asked
     for with ``return_prompt_token_ids``, non-streaming only) is transformers' rendering of the
-    fixed template, token for token (streaming and non-streaming conversations side by side)."""
+    fixed template after the tools' system turn (streaming and non-streaming conversations side
+    by side)."""
     for outcome in concurrently({m: functools.partial(_agent_loop, client, s)
                                  for m, s in MODES.items()}).values():
         result(outcome)
@@ -200,10 +211,14 @@ def _agent_loop(client: Any, stream: bool) -> None:
         check_parity(reply, script, stream=stream)
         if not stream:
             ids = reply.raw[0].choices[0].model_extra["prompt_token_ids"]
-            want = _rendered(messages)
-            assert load_tokenizer().decode(ids, skip_special_tokens=False) == want
-            assert ids == encode(want)
-            prompts.append(want)
+            prompt = load_tokenizer().decode(ids, skip_special_tokens=False)
+            assert ids == encode(prompt)
+            # SGLang serialises the tools with its own fields ("defer_loading": null) in the
+            # system turn; the conversation after it is the fixed template's, byte for byte.
+            tools, conversation = prompt.split(FIRST_USER_TURN, 1)
+            assert all(f'"name": "{t["function"]["name"]}"' in tools for t in COOKBOOK_TOOLS)
+            assert conversation == _rendered(messages).split(FIRST_USER_TURN, 1)[1]
+            prompts.append(prompt)
         messages.append(reply.as_message())
         if turn == 0:
             ids_by_city = {arguments(c)["location"]: c.id for c in reply.tool_calls}

@@ -6,7 +6,6 @@ reasoning, content and calls, equal to the expectation written here."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,7 +13,7 @@ import pytest
 from harness.vllm_client import chat
 from harness.vllm_server import VllmServer
 from tests.qwen3_templates import QWEN3_TEMPLATES
-from tests.vllm._shared import client_for, serve
+from tests.vllm._shared import ServerPool, client_for
 
 CALL = '<tool_call>\n{"name": "get_current_weather", "arguments": {"location": "Paris", "format": "celsius"}}\n</tool_call>'
 PARIS = [("get_current_weather", {"location": "Paris", "format": "celsius"})]
@@ -23,13 +22,12 @@ STREAM = pytest.mark.parametrize("stream", [True, False], ids=["stream", "nonstr
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VllmServer]:
+def server(tmp_path_factory: pytest.TempPathFactory, servers: ServerPool) -> VllmServer:
     template = tmp_path_factory.mktemp("templates") / "qwen3_hybrid.jinja"
     template.write_text(QWEN3_TEMPLATES["hybrid"])
     args = ["--enable-auto-tool-choice", "--tool-call-parser", "qwq", "--reasoning-parser", "qwq",
             "--chat-template", str(template), "--trust-request-chat-template"]
-    with serve(args) as s:
-        yield s
+    return servers.get(args)  # stops the previous module's server first
 
 
 def ask(server: VllmServer, messages: list[dict[str, Any]], output: str, *, stream: bool,
