@@ -92,6 +92,7 @@ class _ModelConfig(SimpleNamespace):
             is_multimodal_model=False,
             enable_return_routed_experts=False,
             io_processor_plugin=None,
+            logits_processors=None,
         )
 
     def get_diff_sampling_param(self) -> dict[str, Any]:
