@@ -6,8 +6,9 @@ builds a fresh detector per request and choice), feeds it only the new text and 
 ``ToolCallArgumentsDelta`` -> ``ToolCallItem(name=None, parameters=delta)``, with ``tool_index`` the
 call's ordinal, as SGLang's streaming convention wants. ``finish()`` closes the core, so every
 held-back character reaches the client at the end of the stream. ``prev_tool_call_arr`` and
-``streamed_args_for_tool`` always hold exactly what was sent (arguments as the raw JSON text), so
-serving_chat's end-of-stream "unstreamed arguments" check finds nothing missing. A call the core
+``streamed_args_for_tool`` hold exactly what was sent (arguments as the raw JSON text) once a call
+ends (its pieces are joined then, not on every delta, so a delta costs the same at 4M characters as
+at 1k), so serving_chat's end-of-stream "unstreamed arguments" check finds nothing missing. A call the core
 withdraws (``ToolCallMalformed`` with an index: its raw text went to content) is put in
 ``incomplete_tool_call_indices``, so ``finish_reason`` stays ``stop`` instead of ``tool_calls``.
 ``detect_and_parse`` is the same translation over one delta plus ``finish()``, so both modes agree.
@@ -64,6 +65,7 @@ class QwQDetector(BaseFormatDetector):  # type: ignore[misc]
         super().__init__()
         self.bot_token, self.eot_token, self.tool_call_separator = CALL_OPEN, "</tool_call>", "\n"
         self.incomplete_tool_call_indices: set[int] = set()  # read by serving_chat (finish_reason)
+        self._pieces: dict[int, list[str]] = {}  # arguments streamed so far, per open call
         self._parser = StreamParser(start_in_reasoning=False)
         self._in_think = False  # inside a leading think block that reached this detector
         self._failed = False
@@ -136,21 +138,21 @@ class QwQDetector(BaseFormatDetector):  # type: ignore[misc]
                     self.streamed_args_for_tool.append("")
                 self.prev_tool_call_arr[ev.index]["name"] = ev.name
                 self.current_tool_id, self.current_tool_name_sent = ev.index, True
+                self._pieces[ev.index] = []
                 calls.append(ToolCallItem(tool_index=ev.index, name=ev.name, parameters=""))
             elif isinstance(ev, ToolCallArgumentsDelta):
-                self.streamed_args_for_tool[ev.index] += ev.text
-                self.prev_tool_call_arr[ev.index]["arguments"] = self.streamed_args_for_tool[
-                    ev.index
-                ]
+                self._pieces[ev.index].append(ev.text)
                 last = calls[-1] if calls else None
                 if last is not None and last.name is None and last.tool_index == ev.index:
                     last.parameters += ev.text  # one SSE chunk per call per increment
                 else:
                     calls.append(ToolCallItem(tool_index=ev.index, name=None, parameters=ev.text))
             elif isinstance(ev, ToolCallEnd):
+                self._settle(ev.index)
                 self.current_tool_name_sent = False
             elif isinstance(ev, ToolCallMalformed):
                 if ev.index is not None:
+                    self._settle(ev.index)
                     self.incomplete_tool_call_indices.add(ev.index)
                 logger.warning(
                     "qwq: <tool_call> block at offset %d is not a call (%s); sent as content%s",
@@ -162,6 +164,12 @@ class QwQDetector(BaseFormatDetector):  # type: ignore[misc]
             text.append(THINK_END)
             self._in_think = False
         return StreamingParseResult(normal_text="".join(text), calls=calls)
+
+    def _settle(self, index: int) -> None:
+        """A call is over: record what was streamed for it, where serving_chat looks."""
+        streamed = "".join(self._pieces.pop(index, ()))
+        self.streamed_args_for_tool[index] = streamed
+        self.prev_tool_call_arr[index]["arguments"] = streamed
 
 
 class QwQReasoningDetector(BaseReasoningFormatDetector):  # type: ignore[misc]
