@@ -12,6 +12,8 @@ at 1k), so serving_chat's end-of-stream "unstreamed arguments" check finds nothi
 withdraws (``ToolCallMalformed`` with an index: its raw text went to content) is put in
 ``incomplete_tool_call_indices``, so ``finish_reason`` stays ``stop`` instead of ``tool_calls``.
 ``detect_and_parse`` is the same translation over one delta plus ``finish()``, so both modes agree.
+``--tool-call-parser qwq_whole`` is the same detector in whole-call mode: each call goes out in one
+piece (name and complete arguments) once its block has validated, so none is ever withdrawn.
 
 The tool detector sees what the reasoning parser leaves (the text after ``</think>``), so its core
 starts in content; a leading ``<think>...</think>`` that still reaches it (no reasoning parser, or
@@ -53,6 +55,8 @@ from qwq_tool_parser import (
 
 NAME = "qwq"
 """The name of both parsers on SGLang's command line."""
+WHOLE_CALLS_NAME = "qwq_whole"
+"""The tool-call parser in whole-call mode."""
 THINK_OPEN, THINK_END, CALL_OPEN = "<think>", "</think>", "<tool_call>"  # QwQ-32B's added tokens
 
 logger = logging.getLogger(__name__)
@@ -61,12 +65,14 @@ logger = logging.getLogger(__name__)
 class QwQDetector(BaseFormatDetector):  # type: ignore[misc]
     """``<tool_call>{json}</tool_call>`` blocks in QwQ's answer, streamed exactly."""
 
+    whole_calls = False  # see QwQWholeCallDetector
+
     def __init__(self) -> None:
         super().__init__()
         self.bot_token, self.eot_token, self.tool_call_separator = CALL_OPEN, "</tool_call>", "\n"
         self.incomplete_tool_call_indices: set[int] = set()  # read by serving_chat (finish_reason)
         self._pieces: dict[int, list[str]] = {}  # arguments streamed so far, per open call
-        self._parser = StreamParser(start_in_reasoning=False)
+        self._parser = StreamParser(start_in_reasoning=False, **({"whole_calls": True} if self.whole_calls else {}))
         self._in_think = False  # inside a leading think block that reached this detector
         self._failed = False
 
@@ -93,7 +99,7 @@ class QwQDetector(BaseFormatDetector):  # type: ignore[misc]
 
     def detect_and_parse(self, text: str, tools: Any) -> StreamingParseResult:
         """One-shot parse: the streaming translation over one delta, folded per call."""
-        det = QwQDetector()
+        det = type(self)()
         parts = [det.parse_streaming_increment(text, tools), det.finish(tools)]
         names: dict[int, str] = {}
         args: dict[int, str] = {}
@@ -172,6 +178,12 @@ class QwQDetector(BaseFormatDetector):  # type: ignore[misc]
         self.prev_tool_call_arr[index]["arguments"] = streamed
 
 
+class QwQWholeCallDetector(QwQDetector):
+    """``qwq_whole``: every call in one piece, once its block validated; none is ever withdrawn."""
+
+    whole_calls = True
+
+
 class QwQReasoningDetector(BaseReasoningFormatDetector):  # type: ignore[misc]
     """QwQ's think block: the output starts inside it (an opening ``<think>`` is tolerated), and
     only ``</think>`` ends it. ``force_reasoning`` is ignored: QwQ's template always opens it."""
@@ -230,7 +242,8 @@ class QwQReasoningDetector(BaseReasoningFormatDetector):  # type: ignore[misc]
 
 
 def register() -> None:
-    """Add ``qwq`` to SGLang's tool-call and reasoning parsers and their CLI choices (idempotent).
+    """Add ``qwq`` to SGLang's tool-call and reasoning parsers and ``qwq_whole`` to its tool-call
+    parsers, and to their CLI choices (idempotent).
 
     A built-in parser of the same name, if SGLang ever ships one, is left in place.
     """
@@ -239,18 +252,21 @@ def register() -> None:
     from sglang.srt.parser import reasoning_parser_names
     from sglang.srt.parser.reasoning_parser import ReasoningParser
 
-    for table, cls, names in (
-        (FunctionCallParser.ToolCallParserEnum, QwQDetector, parser_names.TOOL_CALL_PARSER_NAMES),
+    tools, tool_names = FunctionCallParser.ToolCallParserEnum, parser_names.TOOL_CALL_PARSER_NAMES
+    for table, name, cls, names in (
+        (tools, NAME, QwQDetector, tool_names),
+        (tools, WHOLE_CALLS_NAME, QwQWholeCallDetector, tool_names),
         (
             ReasoningParser.DetectorMap,
+            NAME,
             QwQReasoningDetector,
             reasoning_parser_names.REASONING_PARSER_NAMES,
         ),
     ):
-        if table.setdefault(NAME, cls) is not cls:
-            logger.warning("SGLang already has a %r parser (%s); keeping it", NAME, table[NAME])
-        if NAME not in names:
-            names.append(NAME)
+        if table.setdefault(name, cls) is not cls:
+            logger.warning("SGLang already has a %r parser (%s); keeping it", name, table[name])
+        if name not in names:
+            names.append(name)
 
 
 def __getattr__(name: str) -> Any:

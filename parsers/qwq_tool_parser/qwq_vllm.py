@@ -11,7 +11,8 @@ between calls), plus the think block itself when no reasoning parser cuts it off
 of a hook: on an internal error the delta goes out as content. The version-dependent imports live in
 the one ``try`` block below. Loading: ``--tool-parser-plugin qwq_tool_parser.qwq_vllm`` or the path
 of this file (it may be imported twice: registration is idempotent), or the entry point in
-``qwq_vllm_register``.
+``qwq_vllm_register``. ``--tool-call-parser qwq_whole`` is the same parser in whole-call mode: each
+call goes out in one delta (id, name and complete arguments) once its block has validated.
 """
 
 from __future__ import annotations
@@ -133,6 +134,7 @@ class QwQToolParser(ToolParser):  # type: ignore[misc]
     structural_tag_model = _STRUCTURAL_TAG
     engine_based_streaming = True
     skip_reasoning_parsing = False  # vLLM sets True when no reasoning parser runs: then we split it
+    whole_calls = False  # see QwQWholeCallToolParser
 
     def __init__(self, tokenizer: Any, tools: list[Any] | None = None) -> None:
         try:  # >= 0.19
@@ -152,6 +154,7 @@ class QwQToolParser(ToolParser):  # type: ignore[misc]
             "unknown_tool": "content" if none else "call",
             "start_in_reasoning": bool(self.skip_reasoning_parsing),
             "parallel_tool_calls": getattr(request, "parallel_tool_calls", True) is not False,
+            **({"whole_calls": True} if self.whole_calls else {}),
         }
 
     def extract_tool_calls(self, model_output: str, request: Any) -> Any:
@@ -233,6 +236,12 @@ class QwQToolParser(ToolParser):  # type: ignore[misc]
             logger.exception("qwq structural tag failed; tool calls are not constrained")
             return None
         return tag
+
+
+class QwQWholeCallToolParser(QwQToolParser):
+    """``qwq_whole``: every call in one delta, once its block validated; no call is ever withdrawn."""
+
+    whole_calls = True
 
 
 class QwQReasoningParser(ReasoningParser):  # type: ignore[misc]
@@ -354,8 +363,10 @@ def _qwq_structural_tag(
 
 
 def register() -> None:
-    """Register both parsers as ``qwq`` (idempotent: the file-path route imports this twice)."""
+    """Register both parsers as ``qwq``, and the tool parser in whole-call mode as ``qwq_whole``
+    (idempotent: the file-path route imports this twice)."""
     ToolParserManager.register_module("qwq", force=True, module=QwQToolParser)
+    ToolParserManager.register_module("qwq_whole", force=True, module=QwQWholeCallToolParser)
     ReasoningParserManager.register_module("qwq", force=True, module=QwQReasoningParser)
     if _STRUCTURAL_TAG is not None:
         _register_tag(_STRUCTURAL_TAG)(_qwq_structural_tag)

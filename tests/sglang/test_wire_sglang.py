@@ -47,7 +47,7 @@ def ask(server: Any, label: str, text: str, deltas: list[str] | None, *, stream:
 def check(server: Any, label: str, text: str, deltas: list[str] | None, cut: bool) -> None:
     full = ask(server, label, text, None, stream=False, cut=cut)
     streamed = ask(server, label, text, deltas, stream=True, cut=cut)
-    check_wire(streamed, full, text, exact=LABELS[label])
+    check_wire(streamed, full, exact=LABELS[label])
 
 
 @pytest.mark.parametrize("cut", [False, True], ids=["eos", "max_tokens"])
