@@ -68,6 +68,37 @@ logger = logging.getLogger("vllm.qwq_tool_parser")  # under vLLM's logger: same 
 THINK_END = "</think>"
 
 
+def _prebuilt(cls: Any) -> Any:
+    """A constructor for a vLLM protocol model whose values are already valid: what
+    ``model_construct`` does (fields in declaration order, defaults, the set fields recorded for
+    ``exclude_unset``) without its per-call introspection, and without the wrap validator every
+    ``OpenAIBaseModel`` runs. It is ~2.5x cheaper than validation on the per-delta hot path; the wire
+    tests check that its messages serialize exactly like validated ones. Fields without a plain
+    default (required ones, and ``default_factory`` ones, never shared) must be given."""
+    defaults = {
+        k: None if f.default_factory else f.get_default() for k, f in cls.model_fields.items()
+    }
+    extra = cls.model_config.get("extra") == "allow"
+    new, put = cls.__new__, object.__setattr__
+
+    def build(**values: Any) -> Any:
+        obj = new(cls)
+        fields = dict(defaults)
+        fields.update(values)
+        put(obj, "__dict__", fields)
+        put(obj, "__pydantic_fields_set__", set(values))
+        put(obj, "__pydantic_extra__", {} if extra else None)
+        put(obj, "__pydantic_private__", None)
+        return obj
+
+    return build
+
+
+_arguments_message, _arguments_call, _arguments = map(
+    _prebuilt, (DeltaMessage, DeltaToolCall, DeltaFunctionCall)
+)
+
+
 def _message(
     events: Sequence[Event],
     ids: dict[int, str],
@@ -80,6 +111,10 @@ def _message(
     ``arr``/``streamed`` are vLLM's ``prev_tool_call_arr``/``streamed_args_for_tool`` (read by
     vLLM <= 0.23 at the end of a stream); they are kept equal, and are joined only when a call
     ends, so long arguments cost linear time."""
+    if len(events) == 1 and type(ev := events[0]) is ToolCallArgumentsDelta:  # the hot path
+        pieces[ev.index].append(ev.text)
+        call = _arguments_call(index=ev.index, function=_arguments(arguments=ev.text))
+        return _arguments_message(tool_calls=[call])
     reasoning: list[str] = []
     content: list[str] = []
     calls: dict[int, Any] = {}

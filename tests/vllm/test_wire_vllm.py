@@ -78,3 +78,26 @@ def test_stream_rebuilds_to_the_response(tokenizer: Any, parser: str, data: st.D
     steps = data.draw(token_steps(text), label="steps")
     check_wire(streamed(tokenizer, parser, steps), non_streamed(tokenizer, parser, text),
                exact=PARSERS[parser])
+
+
+def test_prebuilt_argument_deltas_serialize_like_validated_ones() -> None:
+    """The adapter's hot path skips pydantic validation: its messages must be the same on the wire."""
+    from vllm.entrypoints.openai.chat_completion.protocol import (
+        ChatCompletionResponseStreamChoice,
+        ChatCompletionStreamResponse,
+    )
+
+    from qwq_tool_parser import qwq_vllm as q
+
+    def chunk(delta: Any) -> Any:
+        choice = ChatCompletionResponseStreamChoice(index=0, delta=delta, finish_reason=None)
+        return ChatCompletionStreamResponse(id="x", created=0, model="qwq", choices=[choice])
+
+    built = q._arguments_message(
+        tool_calls=[q._arguments_call(index=2, function=q._arguments(arguments='{"a": "é'))])
+    validated = q.DeltaMessage(tool_calls=[q.DeltaToolCall(
+        index=2, function=q.DeltaFunctionCall(arguments='{"a": "é'))])
+    for kw in ({}, {"exclude_unset": True}, {"exclude_none": True}):
+        assert built.model_dump_json(**kw) == validated.model_dump_json(**kw)
+        assert chunk(built).model_dump_json(**kw) == chunk(validated).model_dump_json(**kw)
+    assert q.DeltaMessage.model_validate_json(built.model_dump_json()) == validated
