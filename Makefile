@@ -1,9 +1,12 @@
-# The README's two commands: `make demo` (main job) and `make test` (all tests). Both do all set-up.
+# The README's commands: `make demo` (main job), `make test` (all tests), `make serve` (a scripted
+# real server for the tutorial's programs: ENGINE=vllm, PORT=8000). Each does all set-up.
 PYTHON ?= python3
+ENGINE ?= vllm
+PORT ?= 8000
 NOX := .venvs/nox/bin/nox
 TEST_SESSIONS := lint core templates vllm sglang
 
-.PHONY: test demo bench
+.PHONY: test demo serve bench
 
 $(NOX):
 	$(PYTHON) -m venv .venvs/nox
@@ -14,6 +17,9 @@ test: $(NOX)
 
 demo: $(NOX)
 	$(NOX) --sessions demo
+
+serve: $(NOX)
+	$(NOX) --sessions "serve(engine='$(ENGINE)')" -- --port $(PORT)
 
 bench: $(NOX)
 	$(NOX) --sessions bench

@@ -56,11 +56,28 @@ def vllm(session: nox.Session) -> None:
     session.run("pytest", "tests/vllm", *session.posargs)
 
 
+# -- the tutorial's programs (issue 11): `make demo` and `make serve`. A server stops itself on the
+# first Ctrl-C; nox must give it time (its default sends SIGTERM 0.3 s and SIGKILL 0.5 s later).
+STOP_TIMEOUTS = {"interrupt_timeout": 60.0, "terminate_timeout": 30.0}
+SERVE_INSTALLERS = {"vllm": _install_vllm}  # ENGINE=sglang: its installer goes here
+
+
 @nox.session(python=PYTHON)
 def demo(session: nox.Session) -> None:
-    """Main job: serve QwQ's format with the plugin and play the cookbook conversation."""
+    """Main job: the scripted real vLLM server; the tutorial's three programs in examples/, run as a
+    user runs them; then the package's own cookbook conversation. The server is always stopped."""
     _install_vllm(session)
-    session.run("python", "-m", "harness.demo_vllm", *session.posargs)
+    session.run("python", "-m", "harness.tutorial_demo", *session.posargs, **STOP_TIMEOUTS)
+
+
+@nox.session(python=PYTHON, default=False)  # runs until stopped: only when asked for
+@nox.parametrize("engine", list(SERVE_INSTALLERS))
+def serve(session: nox.Session, engine: str) -> None:
+    """`make serve [ENGINE=vllm] [PORT=8000]`: the scripted real server in the foreground on
+    127.0.0.1, model name path/to/QwQ-32B, until Ctrl-C (posargs go to harness.serve)."""
+    SERVE_INSTALLERS[engine](session)
+    session.run("python", "-m", "harness.serve", "--engine", engine, *session.posargs,
+                **STOP_TIMEOUTS)
 
 
 # SGLang 0.5.23 pins torch==2.14.1 and ~80 packages, many CUDA-only kernels (flashinfer, sgl-kernel,

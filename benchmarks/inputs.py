@@ -266,3 +266,32 @@ def memory_case() -> Case:
 
 def prompt_ids() -> list[int]:
     return encode(PROMPT)
+
+
+# -- core scaling shapes (character-level, no tokenizer): every state of the core to 1M ------------
+
+SCALING_SIZES = [10_000, 31_623, 100_000, 316_228, 1_000_000]  # characters of the varying part
+_CJK = "巴黎東京天气预报的城市温度风速"
+
+
+def _string_arguments(decoded: str) -> str:
+    return '</think>\n\n<tool_call>{"name": "f", "arguments": ' + json.dumps(decoded) + "}</tool_call>"
+
+
+def scaling_shapes() -> dict[str, tuple[str, object]]:
+    """name -> (what it stresses, function(size) -> transcript with ``size`` varying characters)."""
+    return {
+        "object-args": ("one call, object arguments: a JSON-escaped code string",
+                        lambda n: "</think>\n\n" + call_block("write_file", arguments_of_size(n))),
+        "reasoning": ("a think block of plain reasoning with '<' comparisons",
+                      lambda n: reasoning_text(random.Random(SEED + n), n)[:n] + "</think>ok"),
+        "content": ("plain visible content after the think block",
+                    lambda n: "r</think>" + reasoning_text(random.Random(SEED - n), n)[:n]),
+        "string-args-whitespace": ("issue 14's reproducer: a whitespace run in string arguments",
+                                   lambda n: _string_arguments("{}" + " " * n)),
+        "string-args-escapes": ("escaped newlines in a string inside string arguments",
+                                lambda n: _string_arguments('{"a": "' + "\\n" * (n // 2) + '"}')),
+        "args-before-name": ("object arguments (CJK text) written before the name",
+                             lambda n: '</think><tool_call>{"arguments": {"a": "'
+                             + (_CJK * (n // len(_CJK) + 1))[:n] + '"}, "name": "f"}</tool_call>'),
+    }

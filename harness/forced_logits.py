@@ -7,13 +7,17 @@ root on ``PYTHONPATH``). A request opts in through ``vllm_xargs`` (``SamplingPar
 - ``forced_token_ids``: a list of ints (to test non-canonical token splits);
 - ``forced_eos`` (default 1): after the script, force ``<|im_end|>``.
 
+With ``QWQ_SCRIPT_FROM_CONVERSATION=1`` in the server's environment, a request without those keys
+plays the script ``harness.conversation_scripts`` picks from its prompt (the conversation as the
+chat template rendered it), so unchanged clients get QwQ-shaped replies too.
+
 Strategy: at each step the request's row becomes -inf except 0.0 at ``script[len(output)]``. The
 processor is not argmax-invariant, so vLLM applies it before temperature, top-k/p and penalties,
 and the output is the script whatever the sampling parameters. It runs after the structured-output
 bitmask: if the grammar forbids the scripted token (e.g. a second call under
 ``parallel_tool_calls=false``), the model "gives up" and ends the turn with EOS when the grammar
 allows it, as a real model constrained by the same grammar would; requests without the keys run
-untouched.
+untouched (in conversation mode: none do).
 """
 
 from __future__ import annotations
@@ -28,9 +32,9 @@ from vllm.v1.sample.logits_processor.builtin import process_dict_updates
 EOS_ID = 151645  # <|im_end|>
 
 
-def _script(extra: dict[str, Any] | None) -> list[int] | None:
+def _script(extra: dict[str, Any] | None, prompt_ids: list[int] | None = None) -> list[int] | None:
     if not extra or not ({"forced_text", "forced_token_ids"} & extra.keys()):
-        return None
+        return _conversation_script(prompt_ids)
     if "forced_token_ids" in extra:
         ids = extra["forced_token_ids"]
         if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
@@ -40,6 +44,15 @@ def _script(extra: dict[str, Any] | None) -> list[int] | None:
     if not isinstance(text, str):
         raise ValueError("vllm_xargs.forced_text must be a string")
     return _tokenizer().encode(text, add_special_tokens=False).ids
+
+
+def _conversation_script(prompt_ids: list[int] | None) -> list[int] | None:
+    if prompt_ids is None or os.environ.get("QWQ_SCRIPT_FROM_CONVERSATION") != "1":
+        return None
+    from harness.conversation_scripts import script_for
+
+    prompt = _tokenizer().decode(list(prompt_ids), skip_special_tokens=False)
+    return _tokenizer().encode(script_for(prompt), add_special_tokens=False).ids
 
 
 _TOKENIZER: Any = None
@@ -76,11 +89,12 @@ class ForcedScriptLogitsProcessor(LogitsProcessor):  # type: ignore[misc]
         return False
 
     def update_state(self, batch_update: BatchUpdate | None) -> None:
-        def new(params: Any, _prompt: Any, output: list[int]) -> list[Any] | None:
-            script = _script(params.extra_args)
+        def new(params: Any, prompt: Any, output: list[int]) -> list[Any] | None:
+            extra = params.extra_args or {}
+            script = _script(extra, prompt)
             if script is None:
                 return None
-            return [script, output, bool(params.extra_args.get("forced_eos", 1)), False]
+            return [script, output, bool(extra.get("forced_eos", 1)), False]
 
         process_dict_updates(self.rows, batch_update, new)
 

@@ -4,7 +4,8 @@ Strategy: one process group per server (``start_new_session``), a free loopback 
 socket, temp file and cache vLLM writes contained in a temporary directory (caches that only speed
 up the next start live under ``$QWQ_TOOL_PARSER_CACHE``). ``VllmServer`` is a context manager that
 waits for ``/health`` and always stops the server: SIGTERM to the group, then SIGKILL after 20 s,
-then removes the directory. The log stays readable (``server.log_text()``) until then.
+then removes the directory. The log stays readable (``server.log_text()``) until then. Requests
+that name no script get one picked from their conversation (``harness.conversation_scripts``).
 """
 
 from __future__ import annotations
@@ -45,11 +46,13 @@ class VllmServer:
     """``with VllmServer(["--tool-call-parser", "qwq"]) as s: s.base_url``"""
 
     def __init__(self, args: list[str], env: dict[str, str] | None = None,
-                 startup_timeout: float = 300.0) -> None:
+                 startup_timeout: float = 300.0, port: int | None = None,
+                 model_name: str = MODEL_NAME) -> None:
         self.args = args
         self.extra_env = env or {}
         self.timeout = startup_timeout
-        self.port = _free_port()
+        self.port = port or _free_port()
+        self.model_name = model_name
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         self.proc: subprocess.Popen[bytes] | None = None
         self.dir = pathlib.Path(tempfile.mkdtemp(prefix="qwq-vllm-"))
@@ -59,7 +62,7 @@ class VllmServer:
     def command(self) -> list[str]:
         vllm = str(pathlib.Path(sys.executable).with_name("vllm"))
         return [vllm, "serve", str(build_model_dir()), "--host", "127.0.0.1",
-                "--port", str(self.port), "--served-model-name", MODEL_NAME,
+                "--port", str(self.port), "--served-model-name", self.model_name,
                 "--dtype", _dtype(), "--enforce-eager", "--max-model-len", "4096",
                 "--max-num-seqs", "16", "--kv-cache-memory-bytes", "64M",
                 "--logits-processors", LOGITS_PROCESSOR, *self.args]
@@ -78,6 +81,7 @@ class VllmServer:
             "TRITON_CACHE_DIR": str(self.dir / "triton"), "TIKTOKEN_CACHE_DIR": str(self.dir / "tt"),
             "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "VLLM_NO_USAGE_STATS": "1",
             "DO_NOT_TRACK": "1", "VLLM_LOGGING_LEVEL": "INFO", "PYTHONUNBUFFERED": "1",
+            "QWQ_SCRIPT_FROM_CONVERSATION": "1",  # requests without a script: picked from the prompt
         })
         env.update(self.extra_env)
         return env

@@ -117,7 +117,8 @@ def tool_calls(draw: st.DrawFn) -> tuple[str, Call]:
 def malformed_blocks(draw: st.DrawFn) -> str:
     """A closed ``<tool_call>`` block that must not become a call (it has a definite extent)."""
     kind = draw(st.sampled_from(["not_json", "no_name", "bad_json", "name_not_string", "empty",
-                                 "args_array", "trailing_text"]))
+                                 "args_array", "trailing_text", "string_not_object",
+                                 "duplicate_keys", "lone_surrogate"]))
     if kind == "not_json":
         inner = draw(st.sampled_from(["get_weather(city='Paris')", "<function=f>", "[1, 2]",
                                       "name: f"])) + _clean(draw(_plain), "</tool_call>")
@@ -129,6 +130,17 @@ def malformed_blocks(draw: st.DrawFn) -> str:
         inner = json.dumps({"name": draw(st.integers() | st.none()), "arguments": {}})
     elif kind == "empty":
         inner = ""
+    elif kind == "string_not_object":  # a JSON-encoded string that holds no (or more than an) object
+        inner = json.dumps({"name": "f", "arguments": draw(st.sampled_from(
+            ["hello", '{"a": 1} tail text', "[1, 2]", '{"a": ', "null"]))})
+    elif kind == "duplicate_keys":  # a tag inside the repeated key's string never ends the block
+        inner = draw(st.sampled_from(['{{"name": "f", "name": {s}}}',
+                                      '{{"name": "f", "arguments": {{}}, "parameters": {s}}}']))
+        inner = inner.format(s=json.dumps(draw(st.sampled_from(
+            ["</tool_call>", "</tool_call> <tool_call>", "x"]))))
+    elif kind == "lone_surrogate":
+        inner = draw(st.sampled_from(['{"name": "\\ud800"}',
+                                      '{"name": "f", "arguments": {"a": "x\\udc00"}}']))
     elif kind == "args_array":
         inner = json.dumps({"name": "f", "arguments": draw(st.lists(json_scalars, max_size=3))})
     else:

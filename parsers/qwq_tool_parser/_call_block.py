@@ -1,31 +1,33 @@
-"""One ``<tool_call>`` block: an incremental JSON *structure* scanner plus a single final validation.
+"""One ``<tool_call>`` block: its top-level object read member by member, every value validated.
 
 Strategy. A block is ``<tool_call>`` ws ``{ "name": str, "arguments": object }`` ws ``</tool_call>``.
-The scanner follows the top-level object member by member (keys in any order) and, inside values,
-tracks only strings, escapes and bracket depth; it never builds values. That is enough to:
+This module reads the outer object itself (keys in any order, so it knows which member is the name
+and which the arguments) and hands every key and value to a
+:class:`~qwq_tool_parser._json_validator.JsonValidator`, the single authority on JSON validity. So:
 
-- find the ``name`` string and announce the call as soon as it is complete;
-- find the span of the ``arguments`` (or ``parameters``) value and stream that raw text as the model
-  writes it (byte-faithful: no re-serialisation), or decode it incrementally when the arguments are a
-  JSON-encoded string;
-- find where the block ends: ``</tool_call>`` only counts outside JSON strings.
+- every character is checked where it occurs; ``</tool_call>`` only ends a block outside JSON
+  strings, in every state, including after a repeated key;
+- the verdict depends on the text alone: no number is converted, nothing recurses;
+- a call is announced (:class:`ToolCallStart`) only once its name is complete *and* its arguments
+  have started as a JSON object (``{``), or a JSON-encoded string argument has closed and holds an
+  object; otherwise at the end of the block, once it validated. Object arguments then stream exactly
+  as far as the validator accepted them, so a streamed prefix is always a prefix of a valid object;
+- with ``whole_calls``, nothing is announced early: a valid block comes out as one start, one
+  arguments delta and one end, when it ends.
 
-Each character is examined a constant number of times: runs without structural characters are
-skipped with one compiled-regex ``search`` or ``str.find`` (C speed), and no accumulated text is
-ever re-scanned. When the block ends (closing tag, or end of output), the JSON text is validated once
-with ``json.loads``; that single check is the authority on validity. Nesting deeper than
-``MAX_NESTING`` is rejected by the scanner before ``json.loads`` could recurse, so no input can
-raise ``RecursionError``.
+After an announcement a block can still fail in two ways only: text that cannot continue it (a
+character that is not JSON, or a repeated name/arguments key; then the call is withdrawn:
+:class:`ToolCallMalformed` with its index), or the end of the output inside the block (the same,
+with ``truncated=True``).
 
-Theory of operation: ``scan(text, i, final)`` consumes ``text[i:]`` and returns where it stopped and
-whether the block ended. A possible partial ``</tool_call>`` at the end is left unconsumed (the
-caller carries it into the next delta). ``finish(closed)`` gives the verdict.
+The block's text is kept once (``_raw``); the arguments are a slice of it, never a second copy. Work
+per character is constant (regex runs for strings, digits, whitespace); the raw text is joined at
+most three times per block (a late announcement, a string argument, the verdict).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 
 from ._events import (
@@ -36,43 +38,35 @@ from ._events import (
     ToolCallMalformed,
     ToolCallStart,
 )
-from ._json_string import StringDecoder
-from ._markup import (
-    CALL_CLOSE,
-    CALL_OPEN,
-    WHITESPACE,
-    hold_trailing_whitespace,
-    partial_tag_start,
-    skip_whitespace,
-)
+from ._json_validator import JsonValidator, check_json_object
+from ._markup import CALL_CLOSE, CALL_OPEN, WHITESPACE, partial_tag_start, skip_whitespace
 
 MAX_NESTING = 256
-"""Deepest bracket nesting accepted inside a call. Real tool arguments nest a handful of levels; this
-bound keeps the final ``json.loads`` (which recurses once per level, against Python's recursion
-limit of 1000 shared with the caller's stack) far from ``RecursionError`` in any engine."""
+"""Deepest bracket nesting of a block's JSON, counting its outer object as level 1. Arguments written
+as a JSON-encoded string count as if written in place (their object is level 2). Real tool
+arguments nest a handful of levels; the cap keeps every consumer's ``json.loads`` (which recurses
+once per level) far from Python's recursion limit."""
 
 _ARGUMENT_KEYS = ("arguments", "parameters")
+_LONGEST_KEY = 64  # raw characters; "name"/"arguments"/"parameters" fit even fully \\u-escaped
 
-_STRING_SPECIAL = re.compile(r'["\\]')
-_NESTED_SPECIAL = re.compile(r'["{}\[\]<]')
-_SCALAR_RUN = re.compile(r"[^ \t\r\n,}\]<]*")
-
-# Scanner states.
+# Scanner states (of the outer object).
 _PRE = 0  # before the opening "{"
 _KEY_OR_END = 1  # after "{": a key or "}"
 _KEY_NEXT = 2  # after ",": a key
 _KEY = 3  # inside a key string
 _COLON = 4
 _VALUE = 5  # before a member value
-_STRING = 6  # inside a member value that is a string
-_NESTED = 7  # inside a member value that is an object or array
-_SCALAR = 8  # inside a member value that is a number or literal
-_AFTER_VALUE = 9
-_POST = 10  # after the closing "}"
-_BROKEN = 11  # not a well-formed block: only looking for </tool_call>
+_MEMBER = 6  # inside a member value
+_AFTER_VALUE = 7
+_POST = 8  # after the closing "}"
+_BROKEN = 9  # not a well-formed block: only looking for </tool_call>
 
 # What the member being read is.
 _OTHER, _NAME, _ARGS = 0, 1, 2
+
+# How the block ended.
+_OPEN, _BY_CLOSE_TAG, _BY_NEXT_CALL, _BY_END = 0, 1, 2, 3
 
 
 class _Text:
@@ -93,11 +87,10 @@ class _Text:
             pieces.clear()
 
     def text(self) -> str:
-        return "".join(self._chunks) + "".join(self._pieces)
-
-
-def _reject_constant(name: str) -> object:
-    raise ValueError(f"{name} is not JSON")
+        joined = "".join(self._chunks) + "".join(self._pieces)
+        self._chunks = [joined]  # later appends continue it; a second join costs one copy
+        self._pieces.clear()
+        return joined
 
 
 class CallBlock:
@@ -108,82 +101,109 @@ class CallBlock:
         offset: int,
         claim_index: Callable[[str], int | str],
         rejection: str | None,
+        whole_calls: bool = False,
     ) -> None:
         """Args:
         offset: where the block's ``<tool_call>`` starts in the whole output.
-        claim_index: called with the decoded name; returns the call's index, or a reason to reject.
+        claim_index: called once, when the call is about to be announced, with its name; returns
+            the call's index, or a reason to reject it.
         rejection: a reason this block cannot become a call whatever it holds, or None.
+        whole_calls: announce a call only when its block has ended and validated.
         """
         self.offset = offset
         self._out: list[Event] = []  # where events go; set by each scan() and finish()
         self._claim_index = claim_index
         self._rejection = rejection
+        self._whole = whole_calls
         self._raw = _Text(CALL_OPEN)
         self._raw_len = len(CALL_OPEN)
         self._state = _PRE
+        self._ended = _OPEN
         self._broken_reason = ""
-        self._json_start = -1
-        self._json_end = -1
+        self._problem = ""  # the first reason the (well-formed) JSON is not a call
         # Member being read.
         self._role = _OTHER
         self._seen_keys: set[str] = set()
         self._key_parts: list[str] = []
-        self._name_parts: list[str] = []
-        self._escape = False  # a backslash ended the previous piece of a string
-        self._in_string = False  # inside a string nested in an object/array value
-        self._depth = 0
+        self._key_len = 0
+        self._validator = JsonValidator(MAX_NESTING - 1)
         # The call.
+        self._name_parts = _Text()
         self._name: str | None = None
         self.index: int | None = None
-        self._args_kind = ""  # "object", "string", "other" or "" (absent)
-        self._args_unsent: list[str] = []  # arguments text not yet emitted (no name yet)
-        self._args_start = self._args_end = -1  # raw span of object arguments
-        self._decoded = _Text()  # string arguments, decoded and trimmed
-        self._decoder: StringDecoder | None = None
-        self._args_ws = ""  # trailing whitespace of decoded string arguments, held back
-        self._args_started = False  # a non-whitespace character of string arguments was seen
+        self._args_kind = ""  # "object", "string", "null", "other" or "" (absent)
+        self._args_start = self._args_end = -1  # raw span of the arguments value
+        self._args_text = ""  # decoded string arguments, trimmed, once their string closed
+        self._args_unsent: list[str] = []  # argument text announced but not yet emitted
+        self._streaming = False  # inside announced object arguments: the hot path may apply
         self._scan_origin = 0  # index in the scanned text of the first character of this scan
-        self._hold = 0  # where a possible partial closing tag starts in the scanned text
+        self._hold = 0  # where a possible partial tag starts in the scanned text
+
+    @property
+    def ended(self) -> bool:
+        """The block ended at a closing tag or at the next ``<tool_call>``."""
+        return self._ended != _OPEN
 
     # -- scanning ---------------------------------------------------------------------------------
 
-    def scan(self, text: str, i: int, final: bool, out: list[Event]) -> tuple[int, bool]:
-        """Consume ``text[i:]``, appending events to ``out``; return (stop position, block ended)."""
+    def scan(self, text: str, i: int, final: bool, out: list[Event]) -> int:
+        """Consume ``text[i:]``, appending events to ``out``; return where it stopped.
+
+        It stops at the end of the text, after the closing tag, before a ``<tool_call>`` that ends
+        the block (``ended`` tells these apart), or at a possible partial tag (the caller carries
+        the rest into the next delta).
+        """
         self._out = out
         start = i
         n = len(text)
         self._scan_origin = start
         self._hold = n
-        ended = False
         handlers = self._HANDLERS
-        while i < n:
+        while i < n and self._ended == _OPEN:
             i = handlers[self._state](self, text, i, n, final)
-            if i < 0:  # the closing tag ends at -i
-                i = -i
-                ended = True
-                break
         stop = min(i, self._hold)
         self._raw.append(text[start:stop])
         self._raw_len += stop - start
-        if self.index is not None:
-            self._emit_args()
-        return stop, ended
+        self._emit_args()
+        return stop
+
+    def _raw_offset(self, text: str, i: int) -> int:
+        """The block offset of ``text[i]`` during a scan."""
+        return self._raw_len + i - self._scan_origin
+
+    def _raw_until(self, text: str, i: int) -> str:
+        """The block's text up to ``text[i]`` during a scan (a join: called O(1) times a block)."""
+        return self._raw.text() + text[self._scan_origin : i]
 
     def _break(self, reason: str) -> None:
-        if self._state != _BROKEN:
-            self._broken_reason = reason
-            self._state = _BROKEN
+        self._broken_reason = reason
+        self._state = _BROKEN
+        self._streaming = False
 
-    def _close_tag(self, text: str, i: int, n: int, final: bool) -> int:
-        """At ``text[i] == '<'`` outside JSON strings: the closing tag, a partial one, or an error."""
+    def _at_tag(self, text: str, i: int, n: int, final: bool, reason: str) -> int:
+        """At ``text[i] == '<'`` where JSON cannot continue: a tag that ends the block, a partial
+        one to wait for, or the error ``reason``."""
+        after_json = self._state == _POST
         if text.startswith(CALL_CLOSE, i):
-            return -(i + len(CALL_CLOSE))
-        if not final and partial_tag_start(text, i, CALL_CLOSE) == i:
-            self._hold = i
+            self._ended = _BY_CLOSE_TAG
+            return i + len(CALL_CLOSE)
+        if after_json and text.startswith(CALL_OPEN, i):
+            self._ended = _BY_NEXT_CALL  # a new block begins: this one ended with its JSON
+            return i
+        rest = text[i:]
+        if not final:
+            if partial_tag_start(text, i, CALL_CLOSE) == i or (
+                after_json and partial_tag_start(text, i, CALL_OPEN) == i
+            ):
+                self._hold = i
+                return n
+        elif CALL_CLOSE.startswith(rest):
+            self._ended = _BY_END  # output cut inside the closing tag: the markup was on its way
             return n
-        if final and self._state == _POST and CALL_CLOSE.startswith(text[i:]):
-            return -n  # output cut inside the closing tag: the markup was on its way
-        self._break(f"'<' in the JSON that does not start {CALL_CLOSE}")
+        elif after_json and CALL_OPEN.startswith(rest):
+            self._ended = _BY_NEXT_CALL  # a cut-off opening tag: text after the call
+            return i
+        self._break(reason)
         return i
 
     def _st_pre(self, text: str, i: int, n: int, final: bool) -> int:
@@ -192,11 +212,12 @@ class CallBlock:
             return n
         c = text[i]
         if c == "{":
-            self._json_start = self._raw_len + i - self._scan_origin
             self._state = _KEY_OR_END
             return i + 1
         if c == "<":
-            return self._close_tag(text, i, n, final)
+            return self._at_tag(
+                text, i, n, final, f"'<' before the JSON that does not start {CALL_CLOSE}"
+            )
         self._break("the block does not start with a JSON object")
         return i
 
@@ -208,54 +229,57 @@ class CallBlock:
         if c == '"':
             self._state = _KEY
             self._key_parts = []
-            return i + 1
+            self._key_len = 0
+            self._validator = JsonValidator(1)
+            return i
         if c == "}" and self._state == _KEY_OR_END:
-            return self._object_end(text, i)
+            self._state = _POST
+            return i + 1
         if c == "<":
-            return self._close_tag(text, i, n, final)
+            return self._at_tag(text, i, n, final, "expected a key in the JSON object")
         self._break("expected a key in the JSON object")
         return i
 
     def _st_key(self, text: str, i: int, n: int, final: bool) -> int:
-        j = self._string_body(text, i, n)
-        if j < 0:
-            self._key_parts.append(text[i:])
-            return n
-        self._key_parts.append(text[i:j])
-        try:
-            key = json.loads('"' + "".join(self._key_parts) + '"')
-        except ValueError:
-            self._break("a key is not a valid JSON string")
-            return j + 1
-        role = _NAME if key == "name" else _ARGS if key in _ARGUMENT_KEYS else _OTHER
-        if role != _OTHER:
-            group = "name" if role == _NAME else "arguments"
-            if group in self._seen_keys:
-                self._break(f"the call has more than one {key!r} key")
-                return j + 1
-            self._seen_keys.add(group)
-        self._role = role
+        validator = self._validator
+        j = validator.feed(text, i, n)
+        if self._key_len <= _LONGEST_KEY:
+            self._key_parts.append(text[i:j])
+            self._key_len += j - i
+        if validator.problem:
+            self._break(validator.problem)
+            return j
+        if not validator.done:
+            return j
+        key = json.loads("".join(self._key_parts)) if self._key_len <= _LONGEST_KEY else ""
+        self._role = self._role_of(key)
         self._state = _COLON
-        return j + 1
+        return j
 
-    def _string_body(self, text: str, i: int, n: int) -> int:
-        """Find the closing quote of the string being read from ``text[i]``; -1 if not in text."""
-        if self._escape:
-            if i >= n:
-                return -1
-            self._escape = False
-            i += 1
-        while True:
-            m = _STRING_SPECIAL.search(text, i)
-            if m is None:
-                return -1
-            j = m.start()
-            if text[j] == '"':
-                return j
-            if j + 1 >= n:
-                self._escape = True
-                return -1
-            i = j + 2
+    def _role_of(self, key: str) -> int:
+        if key == "name":
+            if "name" in self._seen_keys:
+                self._fail("the call has more than one 'name' key")
+                return _OTHER
+            self._seen_keys.add("name")
+            return _NAME
+        if key in _ARGUMENT_KEYS:
+            for earlier in _ARGUMENT_KEYS:
+                if earlier in self._seen_keys:
+                    self._fail(
+                        f"the call has more than one {key!r} key"
+                        if earlier == key
+                        else "the call has both 'arguments' and 'parameters'"
+                    )
+                    return _OTHER
+            self._seen_keys.add(key)
+            return _ARGS
+        return _OTHER
+
+    def _fail(self, reason: str) -> None:
+        """The JSON may still be well-formed, but it is not a call; keep reading it to its end."""
+        if not self._problem:
+            self._problem = reason
 
     def _st_colon(self, text: str, i: int, n: int, final: bool) -> int:
         i = skip_whitespace(text, i)
@@ -265,7 +289,7 @@ class CallBlock:
             self._state = _VALUE
             return i + 1
         if text[i] == "<":
-            return self._close_tag(text, i, n, final)
+            return self._at_tag(text, i, n, final, "expected ':' after a key")
         self._break("expected ':' after a key")
         return i
 
@@ -275,95 +299,47 @@ class CallBlock:
             return n
         c = text[i]
         if c == "<":
-            return self._close_tag(text, i, n, final)
+            return self._at_tag(text, i, n, final, "expected a value after ':'")
+        self._validator = JsonValidator(MAX_NESTING - 1)
+        self._state = _MEMBER
         role = self._role
-        if c == '"':
-            self._state = _STRING
-            if role == _NAME:
-                self._name_parts = []
-            elif role == _ARGS:
-                self._args_kind = "string"
-                self._decoder = StringDecoder()
-            return i + 1
-        if c in "{[":
-            self._state = _NESTED
-            self._depth = 1
-            self._in_string = False
-            if role == _ARGS:
-                if c == "{":
-                    self._args_kind = "object"
-                    self._args_unsent.append("{")
-                    self._args_start = self._raw_len + i - self._scan_origin
-                else:
-                    self._args_kind = "other"
-            return i + 1
-        if role == _ARGS:
-            self._args_kind = "other"
-        self._state = _SCALAR
-        return i
-
-    def _st_string(self, text: str, i: int, n: int, final: bool) -> int:
-        j = self._string_body(text, i, n)
-        end = n if j < 0 else j
-        role = self._role
-        if role == _NAME:
-            self._name_parts.append(text[i:end])
+        if role == _NAME and c != '"':
+            self._fail("the call's 'name' is not a string")
+            self._role = _OTHER
         elif role == _ARGS:
-            self._decoded_args(text[i:end], final=j >= 0)
-        if j < 0:
-            return n
-        if role == _NAME:
-            self._name_complete()
-        self._state = _AFTER_VALUE
-        return j + 1
-
-    def _st_nested(self, text: str, i: int, n: int, final: bool) -> int:
-        capture = self._role == _ARGS and self._args_kind == "object"
-        start = i
-        while i < n:
-            if self._in_string:
-                j = self._string_body(text, i, n)
-                if j < 0:
-                    i = n
-                    break
-                self._in_string = False
-                i = j + 1
-                continue
-            m = _NESTED_SPECIAL.search(text, i)
-            if m is None:
-                i = n
-                break
-            j = m.start()
-            c = text[j]
-            i = j + 1
-            if c == '"':
-                self._in_string = True
-            elif c in "{[":
-                self._depth += 1
-                if self._depth >= MAX_NESTING:
-                    self._break(f"the JSON nests deeper than {MAX_NESTING} levels")
-                    i = j
-                    break
-            elif c in "}]":
-                self._depth -= 1
-                if self._depth == 0:
-                    self._state = _AFTER_VALUE
-                    if capture:
-                        self._args_end = self._raw_len + i - self._scan_origin
-                    break
-            else:  # "<" outside a string is not JSON: maybe our closing tag
-                if capture and j > start:
-                    self._args_unsent.append(text[start:j])
-                return self._close_tag(text, j, n, final)
-        if capture and i > start:
-            self._args_unsent.append(text[start:i])
+            self._args_start = self._raw_offset(text, i)
+            kind = {"{": "object", '"': "string", "n": "null"}.get(c, "other")
+            self._args_kind = kind
+            if kind == "other":
+                self._fail("the arguments are not a JSON object")
         return i
 
-    def _st_scalar(self, text: str, i: int, n: int, final: bool) -> int:
-        match = _SCALAR_RUN.match(text, i)
-        j = match.end() if match else i
-        if j < n:
+    def _st_member(self, text: str, i: int, n: int, final: bool) -> int:
+        validator = self._validator
+        j = validator.feed(text, i, n)
+        role = self._role
+        if role == _ARGS and self._args_kind == "object":
+            if self.index is not None:
+                if j > i:
+                    self._args_unsent.append(text[i:j])
+            elif self._name is not None:
+                self._announce(text[i:j])
+            self._streaming = self.index is not None and not validator.done
+        elif role == _NAME and self._name is None:
+            self._name_parts.append(text[i:j])
+        if validator.done:
             self._state = _AFTER_VALUE
+            if role == _NAME:
+                self._name_complete(text, j)
+            elif role == _ARGS:
+                self._args_end = self._raw_offset(text, j)
+                if self._args_kind == "string":
+                    self._string_args_complete(text, j)
+            return j
+        if j < n:  # a character the JSON cannot take
+            if text[j] == "<":
+                return self._at_tag(text, j, n, final, validator.problem)
+            self._break(validator.problem)
         return j
 
     def _st_after_value(self, text: str, i: int, n: int, final: bool) -> int:
@@ -375,30 +351,28 @@ class CallBlock:
             self._state = _KEY_NEXT
             return i + 1
         if c == "}":
-            return self._object_end(text, i)
+            self._state = _POST
+            return i + 1
         if c == "<":
-            return self._close_tag(text, i, n, final)
+            return self._at_tag(text, i, n, final, "expected ',' or '}' after a value")
         self._break("expected ',' or '}' after a value")
         return i
-
-    def _object_end(self, text: str, i: int) -> int:
-        self._json_end = self._raw_len + i + 1 - self._scan_origin
-        self._state = _POST
-        return i + 1
 
     def _st_post(self, text: str, i: int, n: int, final: bool) -> int:
         i = skip_whitespace(text, i)
         if i >= n:
             return n
+        reason = f"text after the JSON object before {CALL_CLOSE}"
         if text[i] == "<":
-            return self._close_tag(text, i, n, final)
-        self._break(f"text after the JSON object before {CALL_CLOSE}")
+            return self._at_tag(text, i, n, final, reason)
+        self._break(reason)
         return i
 
     def _st_broken(self, text: str, i: int, n: int, final: bool) -> int:
         k = text.find(CALL_CLOSE, i)
         if k >= 0:
-            return -(k + len(CALL_CLOSE))
+            self._ended = _BY_CLOSE_TAG
+            return k + len(CALL_CLOSE)
         if not final:
             self._hold = partial_tag_start(text, i, CALL_CLOSE)
         return n
@@ -407,76 +381,64 @@ class CallBlock:
 
     # -- the call ---------------------------------------------------------------------------------
 
-    def _name_complete(self) -> None:
-        try:
-            name = json.loads('"' + "".join(self._name_parts) + '"')
-        except ValueError:
-            self._break("the name is not a valid JSON string")
-            return
+    def _name_complete(self, text: str, j: int) -> None:
+        name = json.loads(self._name_parts.text())  # a validated string: cannot fail
         self._name = name
-        if self._rejection is not None:
-            return
         if not name:
-            self._rejection = "the name is empty"
+            self._fail("the name is empty")
+        elif self._args_kind == "object" and self._args_end >= 0:
+            raw = self._raw_until(text, j)
+            self._announce(raw[self._args_start : self._args_end])
+        elif self._args_kind == "string" and self._args_text:
+            self._announce(self._args_text)
+
+    def _string_args_complete(self, text: str, j: int) -> None:
+        raw = self._raw_until(text, j)
+        decoded = json.loads(raw[self._args_start : self._args_end]).strip(WHITESPACE)
+        if not decoded:
+            return  # "" means {}: decided with the block
+        problem = check_json_object(decoded, MAX_NESTING - 1)
+        if problem is not None:
+            self._fail(f"the arguments string does not hold a JSON object: {problem}")
             return
-        claimed = self._claim_index(name)
+        self._args_text = decoded
+        if self._name is not None:
+            self._announce(decoded)
+
+    def _announce(self, arguments: str) -> None:
+        """The call may go out now, with the argument text seen so far (if nothing forbids it)."""
+        if self._whole or self._problem or self._rejection is not None or self._name is None:
+            return
+        if self._args_kind not in ("object", "string"):
+            return
+        claimed = self._claim_index(self._name)
         if isinstance(claimed, str):
-            self._rejection = claimed
+            self._fail(claimed)
             return
         self.index = claimed
-        self._out.append(ToolCallStart(index=claimed, name=name))
-        self._emit_args()
-
-    def _decoded_args(self, piece: str, final: bool) -> None:
-        decoder = self._decoder
-        assert decoder is not None
-        text = decoder.feed(piece, final=final)
-        if not self._args_started:
-            text = text.lstrip(WHITESPACE)
-            if not text:
-                return
-            self._args_started = True
-        ready, self._args_ws = hold_trailing_whitespace(self._args_ws, text)
-        if ready:
-            self._decoded.append(ready)
-            self._args_unsent.append(ready)
+        self._out.append(ToolCallStart(index=claimed, name=self._name))
+        if arguments:
+            self._args_unsent.append(arguments)
 
     def _emit_args(self) -> None:
-        if self._args_unsent and self.index is not None:
+        if self._args_unsent:
+            assert self.index is not None
             pending = "".join(self._args_unsent)
             self._args_unsent.clear()
             self._out.append(ToolCallArgumentsDelta(index=self.index, text=pending))
 
     def stream_string_piece(self, text: str) -> ToolCallArgumentsDelta | None:
-        """The hot path of a long argument: ``text`` continues a string inside streamed object
-        arguments and does not end it. Then all it needs is the escape state at its end, and it
-        is emitted whole. Returns None where the full :meth:`scan` is needed."""
-        if (
-            not self._in_string
-            or self._state != _NESTED
-            or self.index is None
-            or self._args_kind != "object"
-            or self._role != _ARGS
-        ):
-            return None
-        n = len(text)
-        if '"' in text:  # escaped quotes are common in code; an unescaped one ends the string
-            escape = self._escape
-            if self._string_body(text, 0, n) >= 0:
-                self._escape = escape
-                return None
-        elif "\\" in text:
-            backslashes = n - len(text.rstrip("\\"))  # the final run pairs off; odd escapes
-            escaped_first = 1 if self._escape else 0  # a backslash ended the previous piece
-            self._escape = min(backslashes, n - escaped_first) % 2 == 1
-        else:
-            self._escape = False
-        self._raw.append(text)
-        self._raw_len += n
-        return ToolCallArgumentsDelta(index=self.index, text=text)
+        """The hot path of a long argument: ``text`` continues a string inside announced object
+        arguments with nothing but plain string characters. Returns None where the full
+        :meth:`scan` is needed."""
+        if self._streaming and self._validator.continues_string(text):
+            self._raw.append(text)
+            self._raw_len += len(text)
+            return ToolCallArgumentsDelta(index=self.index, text=text)  # type: ignore[arg-type]
+        return None
 
-    def finish(self, closed: bool, out: list[Event], text_before: str = "") -> bool:
-        """The block ended (``closed``: by ``</tool_call>``; else by the end of output): settle it.
+    def finish(self, out: list[Event], text_before: str = "") -> bool:
+        """The block ended (closing tag, next ``<tool_call>``, or end of output): settle it.
 
         Appends the call's last events to ``out`` and returns True if the block is a valid call.
         If it is not, its raw text goes out as content, after ``text_before`` (the whitespace that
@@ -484,56 +446,52 @@ class CallBlock:
         """
         self._out = out
         raw = self._raw.text()
-        reason = self._verdict(closed, raw)
+        reason, truncated = self._verdict()
+        if reason is None and self.index is None:
+            assert self._name is not None
+            claimed = self._claim_index(self._name)
+            if isinstance(claimed, str):
+                reason = claimed
+            else:
+                self.index = claimed
+                self._out.append(ToolCallStart(index=claimed, name=self._name))
+                self._args_unsent.append(self._arguments(raw))
         if reason is None:
             assert self.index is not None
-            if self._args_kind == "object":
-                arguments = raw[self._args_start : self._args_end]
-            else:
-                arguments = self._decoded.text() if self._args_kind == "string" else ""
-            if not arguments:
-                arguments = "{}"
-                self._out.append(ToolCallArgumentsDelta(index=self.index, text=arguments))
-            else:
-                self._emit_args()
+            self._emit_args()
+            arguments = self._arguments(raw)
             self._out.append(ToolCallEnd(index=self.index, arguments=arguments, raw=raw))
             return True
         self._out.append(ContentDelta(text=text_before + raw))
         self._out.append(
-            ToolCallMalformed(index=self.index, raw=raw, reason=reason, offset=self.offset)
+            ToolCallMalformed(
+                index=self.index, raw=raw, reason=reason, offset=self.offset, truncated=truncated
+            )
         )
         return False
 
-    def _verdict(self, closed: bool, raw: str) -> str | None:
-        """None if the block is a valid call, else why not."""
+    def _arguments(self, raw: str) -> str:
+        if self._args_kind == "object":
+            return raw[self._args_start : self._args_end]
+        return self._args_text or "{}"
+
+    def _verdict(self) -> tuple[str | None, bool]:
+        """(None if the block is a valid call, else why not; whether the output ended inside it)."""
         if self._state == _BROKEN:
-            return self._broken_reason
+            return self._broken_reason, False
         if self._state != _POST:
+            truncated = self._ended != _BY_CLOSE_TAG
             if self._state == _PRE:
-                return "the block holds no JSON object"
-            where = f"before {CALL_CLOSE}" if closed else "before the end of the output"
-            return f"the JSON object is not complete {where}"
-        try:
-            obj = json.loads(
-                raw[self._json_start : self._json_end], parse_constant=_reject_constant
-            )
-        except (ValueError, RecursionError) as error:
-            return f"invalid JSON: {error}"
-        if not isinstance(obj.get("name"), str):
-            return "the call has no string 'name'"
+                return "the block holds no JSON object", truncated
+            where = f"before {CALL_CLOSE}" if not truncated else "before the end of the output"
+            return f"the JSON object is not complete {where}", truncated
+        if self._problem:
+            return self._problem, False
+        if self._name is None:
+            return "the call has no 'name'", False
         if self._rejection is not None:
-            return self._rejection
-        value = obj.get("arguments", obj.get("parameters"))
-        if self._args_kind == "string":
-            try:
-                decoded = json.loads(value)
-            except (ValueError, RecursionError):
-                decoded = None if value.strip(WHITESPACE) else {}
-            if not isinstance(decoded, dict):
-                return "the arguments string does not hold a JSON object"
-        elif value is not None and not isinstance(value, dict):
-            return "the arguments are not a JSON object"
-        return None
+            return self._rejection, False
+        return None, False
 
 
 CallBlock._HANDLERS = (
@@ -543,9 +501,7 @@ CallBlock._HANDLERS = (
     CallBlock._st_key,
     CallBlock._st_colon,
     CallBlock._st_value,
-    CallBlock._st_string,
-    CallBlock._st_nested,
-    CallBlock._st_scalar,
+    CallBlock._st_member,
     CallBlock._st_after_value,
     CallBlock._st_post,
     CallBlock._st_broken,

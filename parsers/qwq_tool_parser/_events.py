@@ -43,7 +43,8 @@ class ContentDelta:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ToolCallStart:
-    """A tool call's name is complete; its arguments follow as :class:`ToolCallArgumentsDelta`."""
+    """A tool call is announced: its name is complete and its arguments have started as a JSON
+    object (or its block ended and validated); they follow as :class:`ToolCallArgumentsDelta`."""
 
     index: int
     """Position of this call among the calls of the response, counting from 0."""
@@ -58,7 +59,8 @@ class ToolCallArgumentsDelta:
     index: int
     """The call this piece belongs to."""
     text: str
-    """Characters of the arguments JSON object text, as the model wrote them."""
+    """Characters of the arguments JSON object text, as the model wrote them. Together, the pieces
+    of a call so far are always a prefix of a valid JSON object."""
 
     def __repr__(self) -> str:
         return f"ToolCallArgumentsDelta(index={self.index}, text={_short(self.text)})"
@@ -83,9 +85,11 @@ class ToolCallEnd:
 class ToolCallMalformed:
     """A ``<tool_call>`` block yielded no call; its raw text was emitted as content just before.
 
-    If the block had already been announced with :class:`ToolCallStart` (its name was complete before
-    the block turned out to be bad), ``index`` names that call, which is withdrawn: it is not part of
-    the result. Otherwise ``index`` is None.
+    If the block had already been announced with :class:`ToolCallStart`, ``index`` names that call,
+    which is withdrawn: it is not part of the result. That happens only when the output ends inside
+    the announced call (``truncated``), or when what follows the announcement cannot continue it:
+    invalid JSON, or a repeated ``name``/``arguments`` key. Otherwise (and always with
+    ``whole_calls``) ``index`` is None.
     """
 
     index: int | None
@@ -96,11 +100,14 @@ class ToolCallMalformed:
     """Why the block is not a call, in words a person can act on."""
     offset: int
     """Character offset of the block's ``<tool_call>`` in the whole model output."""
+    truncated: bool = False
+    """The output ended inside the block before its JSON object was complete, with nothing invalid
+    before that (e.g. ``max_tokens``): the call was cut off, not written wrongly."""
 
     def __repr__(self) -> str:
         return (
             f"ToolCallMalformed(index={self.index}, raw={_short(self.raw)}, "
-            f"reason={self.reason!r}, offset={self.offset})"
+            f"reason={self.reason!r}, offset={self.offset}, truncated={self.truncated})"
         )
 
 

@@ -57,6 +57,10 @@ def _tool_names(tools: Sequence[Mapping[str, Any]] | None) -> frozenset[str] | N
     if tools is None:
         return None
     names = set()
+    try:
+        tools = list(tools)
+    except TypeError:
+        raise ToolCallParserError(f"tools must be a list of tool dicts, got {tools!r}") from None
     for tool in tools:
         if not isinstance(tool, Mapping):
             raise ToolCallParserError(f"a tool must be a mapping, got {type(tool).__name__}")
@@ -86,6 +90,7 @@ class StreamParser:
         parallel_tool_calls: bool = True,
         unknown_tool: UnknownToolPolicy = "call",
         parse_tool_calls: bool = True,
+        whole_calls: bool = False,
     ) -> None:
         """Args:
             tools: the request's OpenAI tool dicts (``{"type": "function", "function": {"name":
@@ -101,6 +106,10 @@ class StreamParser:
             parse_tool_calls: with False, only the think block is parsed: everything after it is
                 content, verbatim but for the framing whitespace right after ``</think>``. This is
                 the reasoning splitter engines run before their tool parser.
+            whole_calls: emit each call in one piece when its block has ended and validated:
+                ``ToolCallStart``, one ``ToolCallArgumentsDelta`` with the complete arguments and
+                ``ToolCallEnd``, back to back. A block that is no call is content with a
+                ``ToolCallMalformed(index=None)``: nothing announced is ever withdrawn.
 
         Raises:
             ToolCallParserError: a bad argument.
@@ -112,6 +121,7 @@ class StreamParser:
         self._start_in_reasoning = bool(start_in_reasoning)
         self._parallel = bool(parallel_tool_calls)
         self._parse_calls = bool(parse_tool_calls)
+        self._whole_calls = bool(whole_calls)
         self._phase = _START
         self._carry = ""  # unconsumed end of the previous delta: a possible cut-off tag
         self._fed = 0  # characters fed so far
@@ -179,7 +189,7 @@ class StreamParser:
             out.append(ContentDelta(text=self._pending_ws))
             self._pending_ws = ""
         elif self._phase == _CALL:
-            self._end_call(closed=False)
+            self._end_call()
         return out
 
     @property
@@ -286,7 +296,7 @@ class StreamParser:
         rejection = None
         if not self._parallel and self._calls_made:
             rejection = "parallel_tool_calls is false and a call was already made"
-        self._call = CallBlock(offset, self._claim_index, rejection)
+        self._call = CallBlock(offset, self._claim_index, rejection, self._whole_calls)
         self._phase = _CALL
 
     def _claim_index(self, name: str) -> int | str:
@@ -299,18 +309,18 @@ class StreamParser:
     def _on_call(self, text: str, i: int, n: int, final: bool) -> int:
         call = self._call
         assert call is not None
-        j, ended = call.scan(text, i, final, self._out)
-        if ended:
-            self._end_call(closed=True)
+        j = call.scan(text, i, final, self._out)
+        if call.ended:  # at its closing tag, or before the <tool_call> of the next block
+            self._end_call()
             return j
         return self._hold(text, j) if j < n else n
 
-    def _end_call(self, closed: bool) -> None:
+    def _end_call(self) -> None:
         call = self._call
         assert call is not None
         # A block that is a call is framed by whitespace; one that is not is just text, so the
         # whitespace before it and after it is text too.
-        called = call.finish(closed, self._out, text_before=self._pending_ws)
+        called = call.finish(self._out, text_before=self._pending_ws)
         self._calls_made += called
         self._pending_ws = ""
         self._segment_open = not called

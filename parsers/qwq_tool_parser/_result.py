@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._errors import ToolCallParserError
 from ._events import (
     ContentDelta,
     Event,
@@ -21,9 +22,8 @@ from ._events import (
     ToolCallMalformed,
     ToolCallStart,
 )
+from ._markup import WHITESPACE
 from ._parser import StreamParser, UnknownToolPolicy
-
-_WHITESPACE = " \t\r\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +43,8 @@ class Malformed:
     raw: str
     reason: str
     offset: int
+    truncated: bool = False
+    """The output ended inside the block (see :attr:`ToolCallMalformed.truncated`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +79,7 @@ class ParseResult:
 
 def _text_or_none(parts: list[str]) -> str | None:
     text = "".join(parts)
-    return text if text.strip(_WHITESPACE) else None
+    return text if text.strip(WHITESPACE) else None
 
 
 class ResultBuilder:
@@ -104,7 +106,9 @@ class ResultBuilder:
             elif isinstance(event, ToolCallMalformed):
                 if event.index is not None:
                     del self._names[event.index]
-                self._malformed.append(Malformed(event.raw, event.reason, event.offset))
+                self._malformed.append(
+                    Malformed(event.raw, event.reason, event.offset, event.truncated)
+                )
             # ToolCallArgumentsDelta needs no folding: ToolCallEnd carries the whole arguments.
 
     def result(self) -> ParseResult:
@@ -130,6 +134,7 @@ def parse_stream(
     parallel_tool_calls: bool = True,
     unknown_tool: UnknownToolPolicy = "call",
     parse_tool_calls: bool = True,
+    whole_calls: bool = False,
 ) -> ParseResult:
     """Run a :class:`StreamParser` over ``chunks`` (the deltas of one response) and fold the events.
 
@@ -140,6 +145,7 @@ def parse_stream(
         parallel_tool_calls: see :class:`StreamParser`.
         unknown_tool: see :class:`StreamParser`.
         parse_tool_calls: see :class:`StreamParser`.
+        whole_calls: see :class:`StreamParser`.
 
     Returns:
         The folded result; equal to ``parse("".join(chunks), ...)`` for every chunking.
@@ -150,8 +156,13 @@ def parse_stream(
         parallel_tool_calls=parallel_tool_calls,
         unknown_tool=unknown_tool,
         parse_tool_calls=parse_tool_calls,
+        whole_calls=whole_calls,
     )
     builder = ResultBuilder()
+    try:
+        chunks = iter(chunks)
+    except TypeError:
+        raise ToolCallParserError(f"chunks must be an iterable of str, got {chunks!r}") from None
     for chunk in chunks:
         builder.add(parser.feed(chunk))
     builder.add(parser.close())
@@ -166,6 +177,7 @@ def parse(
     parallel_tool_calls: bool = True,
     unknown_tool: UnknownToolPolicy = "call",
     parse_tool_calls: bool = True,
+    whole_calls: bool = False,
 ) -> ParseResult:
     """Parse one whole response (non-streaming).
 
@@ -176,6 +188,7 @@ def parse(
         parallel_tool_calls: see :class:`StreamParser`.
         unknown_tool: see :class:`StreamParser`.
         parse_tool_calls: see :class:`StreamParser`.
+        whole_calls: see :class:`StreamParser`.
 
     Returns:
         Reasoning, content and tool calls. Never raises on any text.
@@ -187,4 +200,5 @@ def parse(
         parallel_tool_calls=parallel_tool_calls,
         unknown_tool=unknown_tool,
         parse_tool_calls=parse_tool_calls,
+        whole_calls=whole_calls,
     )

@@ -7,15 +7,20 @@
 
 Strategy: the command only reads input and prints; all parsing is the library's. Deltas are built
 from the events of one ``feed`` call, which is exactly what an engine adapter sees per step.
+
+Bad input is answered with one line on stderr and an exit status per kind (``EXIT_*``); a file and
+standard input are read the same way: as bytes, decoded as strict UTF-8, a leading byte-order mark
+dropped. A closed output pipe (``| head``) ends the command quietly.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from ._events import (
     ContentDelta,
@@ -29,24 +34,64 @@ from ._parser import StreamParser
 from ._result import ResultBuilder, parse
 from ._templates import chat_template_path
 
+EXIT_USAGE = 2
+"""Bad command line (unknown option, ``--chunk abc``, ``--chunk tokens`` without a tokenizer)."""
+EXIT_UNREADABLE = 3
+"""The input file cannot be read (missing, a directory, no permission) or a tokenizer is missing."""
+EXIT_NOT_UTF8 = 4
+"""The input is not valid UTF-8."""
+
+_BOM = "\ufeff"
+
+
+class _Failure(Exception):
+    """One line for stderr and the exit status."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise _Failure(message, EXIT_USAGE)
+
 
 def _read(path: str) -> str:
-    if path == "-":
-        return sys.stdin.read()
-    with open(path, encoding="utf-8") as f:
-        return f.read()
+    """The input as text: strict UTF-8, the same from a file and from standard input."""
+    try:
+        if path == "-":
+            data = sys.stdin.buffer.read()
+        else:
+            with open(path, "rb") as f:
+                data = f.read()
+    except OSError as error:
+        raise _Failure(f"cannot read {path}: {error.strerror or error}", EXIT_UNREADABLE) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        name = "standard input" if path == "-" else path
+        raise _Failure(
+            f"{name} is not valid UTF-8 (byte {error.start}: {data[error.start]:#04x})",
+            EXIT_NOT_UTF8,
+        ) from None
+    return text.removeprefix(_BOM)  # a file-encoding mark, not model output
 
 
 def _token_chunks(text: str, tokenizer_path: str | None) -> list[str]:
     """The text deltas of incremental detokenization, token by token (as an engine streams)."""
     if tokenizer_path is None:
-        raise SystemExit("--chunk tokens needs --tokenizer (a tokenizer.json file or its folder)")
+        raise _Failure(
+            "--chunk tokens needs --tokenizer (tokenizer.json or its folder)", EXIT_USAGE
+        )
     try:
         from tokenizers import Tokenizer
     except ImportError:
-        raise SystemExit("--chunk tokens needs the 'tokenizers' package") from None
+        raise _Failure("--chunk tokens needs the 'tokenizers' package", EXIT_UNREADABLE) from None
     if not tokenizer_path.endswith(".json"):
         tokenizer_path = tokenizer_path.rstrip("/") + "/tokenizer.json"
+    if not os.path.isfile(tokenizer_path):
+        raise _Failure(f"cannot read {tokenizer_path}: no such file", EXIT_UNREADABLE)
     tokenizer = Tokenizer.from_file(tokenizer_path)
     ids = tokenizer.encode(text, add_special_tokens=False).ids
     # Engines' incremental detokenization: decode a short window (the previous delta's tokens and
@@ -67,9 +112,9 @@ def _token_chunks(text: str, tokenizer_path: str | None) -> list[str]:
 def _chunks(text: str, chunk: str, tokenizer: str | None) -> list[str]:
     if chunk == "tokens":
         return _token_chunks(text, tokenizer)
+    if not chunk.isdigit() or int(chunk) < 1:
+        raise _Failure(f"--chunk must be a positive number or 'tokens', not {chunk!r}", EXIT_USAGE)
     size = int(chunk)
-    if size < 1:
-        raise SystemExit("--chunk must be a positive number of characters or 'tokens'")
     return [text[i : i + size] for i in range(0, len(text), size)]
 
 
@@ -113,8 +158,21 @@ def _stream_lines(chunks: Sequence[str]) -> Iterator[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``qwq-tool-parser`` console script."""
-    ap = argparse.ArgumentParser(prog="qwq-tool-parser", description=__doc__.split("\n\n")[0])
+    """Entry point of the ``qwq-tool-parser`` console script; returns the exit status."""
+    try:
+        _run(argv)
+        sys.stdout.flush()
+    except _Failure as failure:
+        print(f"qwq-tool-parser: error: {failure}", file=sys.stderr)
+        return failure.status
+    except BrokenPipeError:  # the reader went away (| head): stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush stays quiet
+    return 0
+
+
+def _run(argv: Sequence[str] | None) -> None:
+    ap = _ArgumentParser(prog="qwq-tool-parser", description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="command", required=True)
     p_parse = sub.add_parser("parse", help="print the one-shot result as an OpenAI message")
     p_parse.add_argument("file", help="model output file, or - for standard input")
@@ -133,7 +191,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         for line in _stream_lines(_chunks(_read(args.file), args.chunk, args.tokenizer)):
             print(line)
-    return 0
 
 
 if __name__ == "__main__":

@@ -72,9 +72,7 @@ class QwQDetector(BaseFormatDetector):  # type: ignore[misc]
         self.bot_token, self.eot_token, self.tool_call_separator = CALL_OPEN, "</tool_call>", "\n"
         self.incomplete_tool_call_indices: set[int] = set()  # read by serving_chat (finish_reason)
         self._pieces: dict[int, list[str]] = {}  # arguments streamed so far, per open call
-        self._parser = StreamParser(
-            start_in_reasoning=False, **({"whole_calls": True} if self.whole_calls else {})
-        )
+        self._parser = StreamParser(start_in_reasoning=False, whole_calls=self.whole_calls)
         self._in_think = False  # inside a leading think block that reached this detector
         self._failed = False
 

@@ -99,6 +99,27 @@ _arguments_message, _arguments_call, _arguments = map(
 )
 
 
+# -- wire field names (issue 11) --------------------------------------------------------------------
+REASONING_CONTENT_ENV = "QWQ_TOOL_PARSER_REASONING_CONTENT"
+
+
+def _text_fields(reasoning: str, content: str) -> dict[str, Any]:
+    """A delta's text fields, each only when it has text (as vLLM's own parsers send them: no
+    ``"content": null`` beside reasoning). Reasoning goes under vLLM's own field name (``reasoning``
+    in current releases) and also as ``reasoning_content``, the name DeepSeek's API, SGLang and
+    DashScope send and their clients read, unless the server runs with
+    ``QWQ_TOOL_PARSER_REASONING_CONTENT=0``. ``DeltaMessage`` keeps extra fields and vLLM
+    serializes them into the chunk."""
+    fields: dict[str, Any] = {}
+    if reasoning:
+        fields[_REASONING_FIELD] = reasoning
+        if os.environ.get(REASONING_CONTENT_ENV, "1") != "0":
+            fields["reasoning_content"] = reasoning
+    if content:
+        fields["content"] = content
+    return fields
+
+
 def _message(
     events: Sequence[Event],
     ids: dict[int, str],
@@ -145,12 +166,9 @@ def _message(
             arr[i]["arguments"] = streamed[i] = "".join(pieces.pop(i))
     if not (reasoning or content or calls):
         return None
-    fields: dict[str, Any] = {"tool_calls": list(calls.values())}
-    if content:
-        fields["content"] = "".join(content)
-    if reasoning:
-        fields[_REASONING_FIELD] = "".join(reasoning)
-    return DeltaMessage(**fields)
+    return DeltaMessage(
+        tool_calls=list(calls.values()), **_text_fields("".join(reasoning), "".join(content))
+    )
 
 
 def _split(events: Sequence[Event]) -> Any:
@@ -159,7 +177,7 @@ def _split(events: Sequence[Event]) -> Any:
     content = "".join(e.text for e in events if isinstance(e, ContentDelta))
     if not (reasoning or content):
         return None
-    return DeltaMessage(**{_REASONING_FIELD: reasoning or None, "content": content or None})
+    return DeltaMessage(**_text_fields(reasoning, content))
 
 
 class QwQToolParser(ToolParser):  # type: ignore[misc]
@@ -189,7 +207,7 @@ class QwQToolParser(ToolParser):  # type: ignore[misc]
             "unknown_tool": "content" if none else "call",
             "start_in_reasoning": bool(self.skip_reasoning_parsing),
             "parallel_tool_calls": getattr(request, "parallel_tool_calls", True) is not False,
-            **({"whole_calls": True} if self.whole_calls else {}),
+            "whole_calls": self.whole_calls,
         }
 
     def extract_tool_calls(self, model_output: str, request: Any) -> Any:

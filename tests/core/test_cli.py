@@ -91,3 +91,64 @@ def test_console_script_reads_stdin_and_prints_the_template_path() -> None:
     path = subprocess.run([str(exe), "template"], capture_output=True, text=True,
                           check=True).stdout.strip()
     assert Path(path).is_file() and "<tool_call>" in Path(path).read_text(encoding="utf-8")
+
+
+def _cli(*argv: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    exe = Path(sys.executable).with_name("qwq-tool-parser")
+    return subprocess.run([str(exe), *argv], input=stdin, capture_output=True, check=False)
+
+
+@pytest.mark.parametrize(("argv", "status"), [
+    (["parse", "no/such/file.txt"], 3),
+    (["parse", "fixtures"], 3),
+    (["stream", PARALLEL, "--chunk", "abc"], 2),
+    (["stream", PARALLEL, "--chunk", "0"], 2),
+    (["stream", PARALLEL, "--chunk", "tokens"], 2),
+    (["parse", PARALLEL, "--nope"], 2),
+])
+def test_bad_input_is_one_line_and_a_distinct_status(argv: list[str], status: int) -> None:
+    done = _cli(*argv)
+    assert done.returncode == status and done.stdout == b""
+    lines = done.stderr.decode().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("qwq-tool-parser: error: "), lines
+
+
+def test_invalid_utf8_and_bom_read_the_same_from_a_file_and_stdin(tmp_path: Path) -> None:
+    text = Path(PARALLEL).read_bytes()
+    for data, status in [(b"r</think>ok \xff\xfe", 4), (b"\xef\xbb\xbf<think>r</think>ok", 0),
+                         (b"\xef\xbb\xbf" + text, 0)]:
+        path = tmp_path / "input.txt"
+        path.write_bytes(data)
+        from_file, from_stdin = _cli("parse", str(path)), _cli("parse", "-", stdin=data)
+        assert from_file.returncode == from_stdin.returncode == status
+        assert from_file.stdout == from_stdin.stdout
+        if status:
+            assert b"not valid UTF-8" in from_file.stderr and len(from_file.stderr.splitlines()) == 1
+        else:
+            message = json.loads(from_file.stdout)
+            assert message["reasoning_content"] is not None  # the <think> after the BOM is markup
+            assert message["content"] != "\ufeff"
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    exe = Path(sys.executable).with_name("qwq-tool-parser")
+    big = tmp_path / "big.txt"
+    big.write_text("r</think>" + "word " * 200_000, encoding="utf-8")
+    with subprocess.Popen([str(exe), "stream", str(big), "--chunk", "1"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.readline()
+        proc.stdout.close()
+        err = proc.stderr.read()
+        assert proc.wait() == 0 and err == b"", err
+
+
+def test_a_lone_surrogate_never_reaches_the_output() -> None:
+    for block in ['{"name": "\\ud800"}', '{"name": "f", "arguments": "{\\"a\\": \\"\\\\udc00\\"}"}',
+                  '{"name": "f", "arguments": {"a": "\\ud800"}}']:
+        data = f"r</think><tool_call>{block}</tool_call>".encode()
+        for command in ("parse", "stream"):
+            done = _cli(command, "-", stdin=data)
+            assert done.returncode == 0 and done.stderr.count(b"\n") <= 1  # the malformed note
+            assert done.stdout.decode("utf-8")  # encodable: no raw surrogate anywhere
+        assert json.loads(_cli("parse", "-", stdin=data).stdout)["tool_calls"] == []

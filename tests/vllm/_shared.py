@@ -36,6 +36,28 @@ def serve(args: list[str], env: dict[str, str] | None = None) -> Iterator[VllmSe
         yield server
 
 
+class ServerPool:
+    """At most one running server, kept for every test module that asks for the same configuration
+    (``args`` and ``env``): asking for another stops it first. Closed at the end of the session."""
+
+    def __init__(self) -> None:
+        self._key: tuple[Any, ...] | None = None
+        self._running = contextlib.ExitStack()
+        self._server: VllmServer | None = None
+
+    def get(self, args: list[str], env: dict[str, str] | None = None) -> VllmServer:
+        key = (tuple(args), tuple(sorted((env or {}).items())))
+        if key != self._key or self._server is None:
+            self.close()
+            self._server = self._running.enter_context(serve(args, env))
+            self._key = key
+        return self._server
+
+    def close(self) -> None:
+        self._key, self._server = None, None
+        self._running.close()
+
+
 def client_for(server: VllmServer) -> Any:
     return openai.OpenAI(base_url=server.base_url, api_key="-", max_retries=0, timeout=120)
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from harness.vllm_client import arguments, chat
 from harness.vllm_server import VllmServer
-from tests.vllm._shared import FIXTURES, USER, check_parity, client_for, serve, transcript
+from tests.vllm._shared import FIXTURES, USER, ServerPool, check_parity, client_for, transcript
 
 ARGS = ["--enable-auto-tool-choice", "--tool-call-parser", "qwq", "--reasoning-parser", "qwq",
         "--api-server-count", "2", "--enable-log-requests"]
@@ -24,9 +23,8 @@ STREAM = pytest.mark.parametrize("stream", [True, False], ids=["stream", "nonstr
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[VllmServer]:
-    with serve(ARGS) as s:
-        yield s
+def server(servers: ServerPool) -> VllmServer:
+    return servers.get(ARGS)
 
 
 def test_entry_point_registers_in_every_api_server(server: VllmServer) -> None:

@@ -4,7 +4,6 @@ basename) and no reasoning parser: the tool parser itself keeps QwQ's reasoning 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,7 +11,7 @@ import qwq_tool_parser.qwq_vllm
 
 from harness.vllm_client import arguments, chat
 from harness.vllm_server import VllmServer
-from tests.vllm._shared import FIXTURES, USER, check_parity, serve, transcript
+from tests.vllm._shared import FIXTURES, USER, ServerPool, check_parity, transcript
 
 PATH = qwq_tool_parser.qwq_vllm.__file__
 ARGS = ["--tool-parser-plugin", PATH, "--enable-auto-tool-choice", "--tool-call-parser", "qwq"]
@@ -21,9 +20,8 @@ STREAM = pytest.mark.parametrize("stream", [True, False], ids=["stream", "nonstr
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[VllmServer]:
-    with serve(ARGS, ENV) as s:
-        yield s
+def server(servers: ServerPool) -> VllmServer:
+    return servers.get(ARGS, ENV)
 
 
 def test_file_imported_twice_registers_idempotently(server: VllmServer) -> None:

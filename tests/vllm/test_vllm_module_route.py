@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import pathlib
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,7 +18,7 @@ from qwq_tool_parser import chat_template_path
 from harness.qwen_tokenizer import build_tokenizer_dir, encode, load_tokenizer
 from harness.vllm_client import COOKBOOK_TOOLS, Reply, arguments, chat
 from harness.vllm_server import VllmServer
-from tests.vllm._shared import FIXTURES, USER, check_parity, serve, transcript
+from tests.vllm._shared import FIXTURES, USER, ServerPool, check_parity, transcript
 
 TEMPLATE = str(chat_template_path())
 ARGS = ["--tool-parser-plugin", "qwq_tool_parser.qwq_vllm", "--enable-auto-tool-choice",
@@ -30,9 +29,8 @@ STREAM = pytest.mark.parametrize("stream", [True, False], ids=["stream", "nonstr
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[VllmServer]:
-    with serve(ARGS, ENV) as s:
-        yield s
+def server(servers: ServerPool) -> VllmServer:
+    return servers.get(ARGS, ENV)
 
 
 def test_registered_by_the_plugin_flag_alone(server: VllmServer) -> None:
