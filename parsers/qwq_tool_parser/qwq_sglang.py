@@ -8,9 +8,10 @@ call's ordinal, as SGLang's streaming convention wants. ``finish()`` closes the 
 held-back character reaches the client at the end of the stream. ``prev_tool_call_arr`` and
 ``streamed_args_for_tool`` hold exactly what was sent (arguments as the raw JSON text) once a call
 ends (its pieces are joined then, not on every delta, so a delta costs the same at 4M characters as
-at 1k), so serving_chat's end-of-stream "unstreamed arguments" check finds nothing missing. A call the core
-withdraws (``ToolCallMalformed`` with an index: its raw text went to content) is put in
-``incomplete_tool_call_indices``, so ``finish_reason`` stays ``stop`` instead of ``tool_calls``.
+at 1k), so serving_chat's end-of-stream "unstreamed arguments" check finds nothing missing. A call
+the core withdraws (``ToolCallMalformed`` with an index: its raw text went to content) is reported
+in ``incomplete_tool_call_indices`` when no call survived, so ``finish_reason`` stays ``stop``
+instead of ``tool_calls``, as in the non-streaming response.
 ``detect_and_parse`` is the same translation over one delta plus ``finish()``, so both modes agree.
 ``--tool-call-parser qwq_whole`` is the same detector in whole-call mode: each call goes out in one
 piece (name and complete arguments) once its block has validated, so none is ever withdrawn.
@@ -70,7 +71,8 @@ class QwQDetector(BaseFormatDetector):  # type: ignore[misc]
     def __init__(self) -> None:
         super().__init__()
         self.bot_token, self.eot_token, self.tool_call_separator = CALL_OPEN, "</tool_call>", "\n"
-        self.incomplete_tool_call_indices: set[int] = set()  # read by serving_chat (finish_reason)
+        self.withdrawn_tool_call_indices: set[int] = set()  # announced, then not calls after all
+        self._calls_ended = 0
         self._pieces: dict[int, list[str]] = {}  # arguments streamed so far, per open call
         self._parser = StreamParser(start_in_reasoning=False, whole_calls=self.whole_calls)
         self._in_think = False  # inside a leading think block that reached this detector
@@ -110,7 +112,7 @@ class QwQDetector(BaseFormatDetector):  # type: ignore[misc]
         calls = [
             ToolCallItem(tool_index=i, name=names[i], parameters=args[i])
             for i in sorted(names)
-            if i not in det.incomplete_tool_call_indices
+            if i not in det.withdrawn_tool_call_indices
         ]
         return StreamingParseResult(normal_text="".join(p.normal_text for p in parts), calls=calls)
 
@@ -155,11 +157,12 @@ class QwQDetector(BaseFormatDetector):  # type: ignore[misc]
                     calls.append(ToolCallItem(tool_index=ev.index, name=None, parameters=ev.text))
             elif isinstance(ev, ToolCallEnd):
                 self._settle(ev.index)
+                self._calls_ended += 1
                 self.current_tool_name_sent = False
             elif isinstance(ev, ToolCallMalformed):
                 if ev.index is not None:
                     self._settle(ev.index)
-                    self.incomplete_tool_call_indices.add(ev.index)
+                    self.withdrawn_tool_call_indices.add(ev.index)
                 logger.warning(
                     "qwq: <tool_call> block at offset %d is not a call (%s); sent as content%s",
                     ev.offset,
@@ -170,6 +173,13 @@ class QwQDetector(BaseFormatDetector):  # type: ignore[misc]
             text.append(THINK_END)
             self._in_think = False
         return StreamingParseResult(normal_text="".join(text), calls=calls)
+
+    @property
+    def incomplete_tool_call_indices(self) -> set[int]:
+        """Read by serving_chat at the end of a stream: when not empty, ``finish_reason`` stays
+        ``stop`` instead of ``tool_calls``. That is right when no call survived (every announced
+        one was withdrawn), which is what the non-streaming response says too."""
+        return set() if self._calls_ended else set(self.withdrawn_tool_call_indices)
 
     def _settle(self, index: int) -> None:
         """A call is over: record what was streamed for it, where serving_chat looks."""

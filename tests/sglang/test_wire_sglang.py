@@ -24,7 +24,7 @@ from tests.sglang.test_serving import TOOLS
 from tests.wire.cases import ISSUE_TEXTS, check_wire, token_steps, wire_texts
 from tests.wire.rebuild import Message, chat_response, chat_stream
 
-LABELS = {"qwq": False}  # server label -> whole-call mode (no exception to equality)
+LABELS = {"qwq": False, "qwq_whole": True}  # server label -> whole-call mode (no exception to equality)
 
 
 def ask(server: Any, label: str, text: str, deltas: list[str] | None, *, stream: bool,
@@ -36,12 +36,11 @@ def ask(server: Any, label: str, text: str, deltas: list[str] | None, *, stream:
     url = f"{base}/{label}/v1/chat/completions"
     if not stream:
         return chat_response(httpx.post(url, json=body, timeout=60).raise_for_status().json())
-    chunks = []
     with httpx.stream("POST", url, json=body, timeout=60) as resp:
-        for line in resp.raise_for_status().iter_lines():
-            if line.startswith("data: ") and line != "data: [DONE]":
-                chunks.append(json.loads(line[len("data: "):]))
-    return chat_stream(chunks)
+        sse = resp.raise_for_status().read().decode()
+    # SSE lines end with "\n" only (str.splitlines would also split at U+2028 inside the JSON)
+    return chat_stream([json.loads(line[len("data: "):]) for line in sse.split("\n")
+                        if line.startswith("data: ") and line != "data: [DONE]"])
 
 
 def check(server: Any, label: str, text: str, deltas: list[str] | None, cut: bool) -> None:

@@ -24,7 +24,7 @@ from tests.vllm.test_vllm_parser_cases import EOS, PROMPT, request, tokenizer  #
 from tests.wire.cases import ISSUE_TEXTS, check_wire, token_steps, wire_texts
 from tests.wire.rebuild import Message, chat_response, chat_stream
 
-PARSERS = {"qwq": False}  # registered name -> whole-call mode (no exception to equality)
+PARSERS = {"qwq": False, "qwq_whole": True}  # registered name -> whole-call mode (no exception to equality)
 
 
 def _parser(tokenizer: Any, name: str) -> Any:
