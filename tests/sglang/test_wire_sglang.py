@@ -10,7 +10,6 @@ except the documented truncation case.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import httpx
@@ -22,7 +21,7 @@ from harness import qwen_tokenizer
 from harness.sglang_serving import Completion
 from tests.sglang.test_serving import TOOLS
 from tests.wire.cases import ISSUE_TEXTS, check_wire, token_steps, wire_texts
-from tests.wire.rebuild import Message, chat_response, chat_stream
+from tests.wire.rebuild import Message, chat_response, chat_stream, sse_events
 
 LABELS = {"qwq": False, "qwq_whole": True}  # server label -> whole-call mode (no exception to equality)
 
@@ -37,10 +36,7 @@ def ask(server: Any, label: str, text: str, deltas: list[str] | None, *, stream:
     if not stream:
         return chat_response(httpx.post(url, json=body, timeout=60).raise_for_status().json())
     with httpx.stream("POST", url, json=body, timeout=60) as resp:
-        sse = resp.raise_for_status().read().decode()
-    # SSE lines end with "\n" only (str.splitlines would also split at U+2028 inside the JSON)
-    return chat_stream([json.loads(line[len("data: "):]) for line in sse.split("\n")
-                        if line.startswith("data: ") and line != "data: [DONE]"])
+        return chat_stream(sse_events(resp.raise_for_status().read().decode()))
 
 
 def check(server: Any, label: str, text: str, deltas: list[str] | None, cut: bool) -> None:
@@ -57,7 +53,7 @@ def test_issue_cases(server: Any, label: str, name: str, cut: bool) -> None:
     check(server, label, text, qwen_tokenizer.token_deltas(text), cut)
 
 
-@settings(max_examples=60)
+@settings(max_examples=25)
 @given(data=st.data())
 @pytest.mark.parametrize("label", LABELS)
 def test_stream_rebuilds_to_the_response(server: Any, label: str, data: st.DataObject) -> None:

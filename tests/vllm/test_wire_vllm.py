@@ -70,7 +70,7 @@ def test_issue_cases(tokenizer: Any, parser: str, name: str, whole: int) -> None
                exact=PARSERS[parser])
 
 
-@settings(max_examples=150)
+@settings(max_examples=50)
 @given(data=st.data())
 @pytest.mark.parametrize("parser", PARSERS)
 def test_stream_rebuilds_to_the_response(tokenizer: Any, parser: str, data: st.DataObject) -> None:

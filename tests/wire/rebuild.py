@@ -36,6 +36,13 @@ class Message:
     """finish_reason (chat), stop_reason (messages) or status (responses)."""
 
 
+def sse_events(body: str) -> list[dict[str, Any]]:
+    """The JSON payloads of a server-sent-events body (``data:`` lines; ``[DONE]`` skipped). Lines
+    end with ``\n`` only: ``str.splitlines`` would also split at a U+2028 inside the JSON."""
+    return [json.loads(line[len("data: "):]) for line in body.split("\n")
+            if line.startswith("data: ") and line != "data: [DONE]"]
+
+
 def _text(parts: list[str]) -> str | None:
     text = "".join(parts)
     return text or None
