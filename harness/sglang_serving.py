@@ -116,7 +116,11 @@ def load_hf_tokenizer() -> Any:
     return AutoTokenizer.from_pretrained(str(qwen_tokenizer.build_tokenizer_dir()))
 
 
-def make_app(configs: dict[str, tuple[str | None, str | None]], script: Script) -> Any:
+Config = tuple[str | None, str | None] | tuple[str | None, str | None, str]
+"""(tool parser, reasoning parser[, chat template path: default the package's QwQ template])."""
+
+
+def make_app(configs: dict[str, Config], script: Script) -> Any:
     """A FastAPI app with ``POST /<label>/v1/chat/completions`` per (tool, reasoning) parser pair."""
     from fastapi import FastAPI
     from qwq_tool_parser._templates import chat_template_path
@@ -127,11 +131,11 @@ def make_app(configs: dict[str, tuple[str | None, str | None]], script: Script) 
 
     publish(ServerArgs(model_path="dummy"), role="tokenizer")
     app = FastAPI()
-    for label, (tool_parser, reasoning_parser) in configs.items():
+    for label, (tool_parser, reasoning_parser, *template) in configs.items():
         tm = ScriptedTokenizerManager(script, load_hf_tokenizer(), tool_parser, reasoning_parser)
         templates = TemplateManager()
         templates.initialize_templates(tm, model_path=tm.model_path,
-                                       chat_template=chat_template_path())
+                                       chat_template=template[0] if template else chat_template_path())
         app.add_api_route(f"/{label}/v1/chat/completions",
                           _endpoint(OpenAIServingChat(tm, templates)), methods=["POST"])
     return app
@@ -152,7 +156,7 @@ def _endpoint(serving: Any) -> Any:
 
 
 @contextlib.contextmanager
-def serve(configs: dict[str, tuple[str | None, str | None]]) -> Iterator[tuple[str, Script]]:
+def serve(configs: dict[str, Config]) -> Iterator[tuple[str, Script]]:
     """Serve the app on a free loopback port; yield (base URL, script); always stop the server."""
     import uvicorn
 

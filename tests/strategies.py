@@ -149,25 +149,29 @@ def malformed_blocks(draw: st.DrawFn) -> str:
 
 
 @st.composite
-def transcripts(draw: st.DrawFn) -> Transcript:
-    """A whole QwQ output with its expected parse."""
-    start_in_reasoning = draw(st.booleans())
+def transcripts(draw: st.DrawFn, start_in_reasoning: bool | None = None) -> Transcript:
+    """A whole QwQ output with its expected parse (starting in reasoning or not, drawn if None)."""
+    if start_in_reasoning is None:
+        start_in_reasoning = draw(st.booleans())
     opened = draw(st.booleans())
     text = ""
     reasoning = ""
     if start_in_reasoning or opened:
-        parts = [draw(_plain)]
+        parts = [draw(framing), draw(_plain)]  # framing: the "\n" after <think>
         if draw(st.booleans()):  # QwQ quoting a call while thinking: it stays reasoning
             parts += [draw(tool_calls())[0], draw(_plain)]
+        parts.append(draw(framing))  # the "\n" before </think>
         reasoning = _clean("".join(parts), "</think>")
         if opened:
             text = draw(st.sampled_from(["", "\n", "  "])) + "<think>"
         elif reasoning.lstrip(WS).startswith("<think>"):
             reasoning = "x" + reasoning
         text += reasoning
+        reasoning = reasoning.lstrip(WS)  # whitespace that opens the think block is framing
         if start_in_reasoning and not opened and draw(st.integers(0, 9)) == 0:
             # No </think> at all: everything is reasoning and nothing else happens.
             return Transcript(text, True, reasoning if reasoning.strip(WS) else None)
+        reasoning = reasoning.rstrip(WS)  # and so is whitespace right before </think>
         text += "</think>" + draw(framing)
     else:
         text = draw(st.sampled_from(["", "\n"]))

@@ -19,6 +19,7 @@ from ._events import (
     normalize,
 )
 from ._parser import StreamParser, UnknownToolPolicy
+from ._reasoning_start import starts_in_reasoning
 from ._result import Malformed, ParseResult, ResultBuilder, ToolCall, parse, parse_stream
 from ._templates import chat_template, chat_template_path
 
@@ -45,4 +46,5 @@ __all__ = [
     "normalize",
     "parse",
     "parse_stream",
+    "starts_in_reasoning",
 ]

@@ -7,15 +7,18 @@ Strategy. The output of a QwQ response is read once, left to right, by a four-ph
 
 - START: optional whitespace, then an optional ``<think>`` (markup, not reasoning).
 - REASONING: everything up to ``</think>`` is reasoning; ``<tool_call>`` here is just text.
+  Whitespace at the start of the think block (after ``<think>``, or at the start of an output that
+  starts in reasoning) and right before ``</think>`` is framing, not reasoning, as for content.
 - CONTENT: text up to ``<tool_call>``. Whitespace at the start of a content segment (after
   ``</think>``, after a call, at the start of the output) and right before a call is framing, not
   content. A block that yields no call is text, like the whitespace around it.
-- CALL: a :class:`~qwq_tool_parser._call_block.CallBlock` reads the block until its closing tag (or
-  the end of the output) and settles it as a call or as content with a ``ToolCallMalformed`` event.
+- CALL: a :class:`~qwq_tool_parser._call_block.CallBlock` reads the block until its closing tag (or,
+  once its JSON is complete, the next ``<tool_call>``, or the end of the output) and settles it as a
+  call or as content with a ``ToolCallMalformed`` event.
 
 Each phase handler consumes ``text[i:]`` and returns how far it got; the only text ever kept between
 deltas is a possible cut-off tag (at most 11 characters, ``_carry``), pending framing whitespace
-(capped by ``MAX_FRAMING_WHITESPACE``), and the open call block (which must be kept whole to validate
+of content or reasoning (each capped by ``MAX_FRAMING_WHITESPACE``), and the open call block (which must be kept whole to validate
 it once when it ends). So work per ``feed`` is proportional to the delta, amortized.
 
 Conservation law (tested): every input character ends up in exactly one place: a reasoning delta, a
@@ -45,8 +48,8 @@ UnknownToolPolicy = Literal["call", "content"]
 """What to do with a call whose name is not among ``tools``: keep it as a call, or make it content."""
 
 MAX_FRAMING_WHITESPACE = 1024
-"""Longest whitespace run that is held back as possible framing (before ``<tool_call>``, or before an
-opening ``<think>``). Framing is a few newlines; a longer run cannot be framing, so it is emitted as
+"""Longest whitespace run that is held back as possible framing (before ``<tool_call>``, or before
+``</think>``). Framing is a few newlines; a longer run cannot be framing, so it is emitted as
 text instead of growing a buffer without bound. The rule depends only on the text, never on how it
 was chunked, so streaming and one-shot parsing agree."""
 
@@ -98,7 +101,8 @@ class StreamParser:
             start_in_reasoning: the output starts inside the think block, as with QwQ's template
                 (whose generation prompt ends with ``<think>\\n``). Text up to ``</think>`` is
                 reasoning; with no ``</think>`` at all, everything is reasoning. With False, a
-                leading ``<think>...</think>`` is still recognised.
+                leading ``<think>...</think>`` is still recognised. Derive it from the prompt with
+                :func:`~qwq_tool_parser.starts_in_reasoning`.
             parallel_tool_calls: with False, only the first valid call is kept; every later block
                 becomes content, with a ``ToolCallMalformed`` event saying why.
             unknown_tool: ``"call"`` keeps calls to names not in ``tools``; ``"content"`` turns them
@@ -126,7 +130,9 @@ class StreamParser:
         self._carry = ""  # unconsumed end of the previous delta: a possible cut-off tag
         self._fed = 0  # characters fed so far
         self._closed = False
-        self._start_ws = ""  # whitespace before a possible opening <think>
+        self._reasoning_open = False  # the think block's text has started (leading framing over)
+        self._reasoning_ws = ""  # trailing whitespace of reasoning: framing if </think> follows
+        self._reasoning_ws_overflow = False  # that run outgrew the framing cap: it is reasoning
         self._segment_open = False  # a content segment has started (leading framing is over)
         self._pending_ws = ""  # trailing whitespace of content: framing if a call follows
         self._ws_overflow = False  # the current whitespace run outgrew the framing cap
@@ -157,9 +163,12 @@ class StreamParser:
         if not delta:
             return []
         if not self._carry:  # fast paths for the two long runs: reasoning and argument strings
-            if self._phase == _REASONING and "<" not in delta:
+            if self._phase == _REASONING and "<" not in delta and self._reasoning_open:
                 self._fed += len(delta)
-                return [ReasoningDelta(text=delta)]
+                events: list[Event] = []
+                self._out = events
+                self._reasoning(delta)
+                return events
             if self._call is not None:
                 event = self._call.stream_string_piece(delta)
                 if event is not None:
@@ -183,8 +192,9 @@ class StreamParser:
         self._closed = True
         text, self._carry = self._carry, ""
         out = self._run(text, self._fed - len(text), final=True)
-        if self._phase == _START and self._start_ws:
-            self._emit_start_whitespace()
+        if self._phase == _REASONING and self._reasoning_ws:
+            out.append(ReasoningDelta(text=self._reasoning_ws))  # no </think>: it is reasoning
+            self._reasoning_ws = ""
         elif self._phase == _CONTENT and self._pending_ws:
             out.append(ContentDelta(text=self._pending_ws))
             self._pending_ws = ""
@@ -201,6 +211,11 @@ class StreamParser:
     def in_reasoning(self) -> bool:
         """True while the parser is inside the think block (or before it, at the start)."""
         return self._phase == _REASONING or (self._phase == _START and self._start_in_reasoning)
+
+    @property
+    def after_reasoning(self) -> bool:
+        """True once the text is past the think block (or past the start, with no block)."""
+        return self._phase > _REASONING
 
     # -- the machine ------------------------------------------------------------------------------
 
@@ -219,44 +234,48 @@ class StreamParser:
         return len(text)
 
     def _on_start(self, text: str, i: int, n: int, final: bool) -> int:
+        # Leading whitespace is framing in both start states: of the think block or of content.
         j = skip_whitespace(text, i)
-        if self._start_in_reasoning:
-            self._start_ws += text[i:j]
-            if len(self._start_ws) > MAX_FRAMING_WHITESPACE:
-                self._emit_start_whitespace()
-                return j
         if j >= n:
             return n
         if text.startswith(THINK_OPEN, j):
-            self._start_ws = ""
             self._phase = _REASONING
             return j + len(THINK_OPEN)
         if not final and partial_tag_start(text, j, THINK_OPEN) == j:
             return self._hold(text, j)
-        if self._start_in_reasoning:
-            self._emit_start_whitespace()
-        else:
-            self._phase = _CONTENT
+        self._phase = _REASONING if self._start_in_reasoning else _CONTENT
         return j
-
-    def _emit_start_whitespace(self) -> None:
-        if self._start_ws:
-            self._out.append(ReasoningDelta(text=self._start_ws))
-            self._start_ws = ""
-        self._phase = _REASONING
 
     def _on_reasoning(self, text: str, i: int, n: int, final: bool) -> int:
         k = text.find(THINK_CLOSE, i)
         if k >= 0:
-            if k > i:
-                self._out.append(ReasoningDelta(text=text[i:k]))
+            self._reasoning(text[i:k])
+            self._reasoning_ws = ""  # right before </think>: framing
+            self._reasoning_ws_overflow = False
             self._phase = _CONTENT
             self._segment_open = False
             return k + len(THINK_CLOSE)
         end = n if final else partial_tag_start(text, i, THINK_CLOSE)
-        if end > i:
-            self._out.append(ReasoningDelta(text=text[i:end]))
+        self._reasoning(text[i:end])
         return self._hold(text, end)
+
+    def _reasoning(self, text: str) -> None:
+        """Emit think-block text, minus its leading whitespace and holding back its trailing run
+        (framing if ``</think>`` follows; a run longer than the framing cap is reasoning)."""
+        if not self._reasoning_open:
+            text = text.lstrip(WHITESPACE)
+            if not text:
+                return
+            self._reasoning_open = True
+        piece, self._reasoning_ws = hold_trailing_whitespace(self._reasoning_ws, text)
+        if piece:
+            self._reasoning_ws_overflow = False
+        if self._reasoning_ws_overflow or len(self._reasoning_ws) > MAX_FRAMING_WHITESPACE:
+            self._reasoning_ws_overflow = True
+            piece += self._reasoning_ws
+            self._reasoning_ws = ""
+        if piece:
+            self._out.append(ReasoningDelta(text=piece))
 
     def _on_content(self, text: str, i: int, n: int, final: bool) -> int:
         if not self._parse_calls:

@@ -52,6 +52,7 @@ from qwq_tool_parser import (
     ToolCallEnd,
     ToolCallMalformed,
     ToolCallStart,
+    starts_in_reasoning,
 )
 
 NAME = "qwq"
@@ -194,24 +195,69 @@ class QwQWholeCallDetector(QwQDetector):
     whole_calls = True
 
 
+_TEMPLATE_OPENS: dict[str, bool] = {}  # chat template -> its generation prompt opens <think>
+
+
+def _template_opens_think(tokenizer: Any) -> bool:
+    """Whether the served chat template's generation prompt leaves a think block open (rendered
+    once per template; True, QwQ's, if there is no template or it does not render)."""
+    template = getattr(tokenizer, "chat_template", None)
+    if not isinstance(template, str):
+        return True
+    if template not in _TEMPLATE_OPENS:
+        try:
+            prompt = tokenizer.apply_chat_template(
+                [{"role": "user", "content": "."}], add_generation_prompt=True, tokenize=False
+            )
+            _TEMPLATE_OPENS[template] = starts_in_reasoning(str(prompt))
+        except Exception:
+            logger.exception("qwq: the chat template did not render; assuming QwQ's open block")
+            _TEMPLATE_OPENS[template] = True
+    return _TEMPLATE_OPENS[template]
+
+
+def _start_in_reasoning(
+    force_reasoning: bool | None,
+    continue_final_message: bool,
+    previous_content: Any,
+    tokenizer: Any,
+) -> bool:
+    """Where the output starts, from what SGLang's serving code tells the reasoning detector.
+
+    ``force_reasoning`` is False when SGLang found the template's thinking toggle off
+    (``enable_thinking: false``); then the prompt closed the block. Otherwise (True, or None
+    outside serving) the served template's own generation prompt decides: SGLang's template
+    detection cannot see a QwQ-style prompt in a ``--chat-template`` file, and reports True for
+    templates that never open a block (Qwen3-2507 Instruct). A prefilled final assistant message
+    (``continue_final_message``) is appended after the generation prompt, so its last think tag,
+    if it has one, decides instead."""
+    opened = force_reasoning is not False and _template_opens_think(tokenizer)
+    if continue_final_message and isinstance(previous_content, str):
+        return starts_in_reasoning((THINK_OPEN if opened else "") + previous_content)
+    return opened
+
+
 class QwQReasoningDetector(BaseReasoningFormatDetector):  # type: ignore[misc]
-    """QwQ's think block: the output starts inside it (an opening ``<think>`` is tolerated), and
-    only ``</think>`` ends it. ``force_reasoning`` is ignored: QwQ's template always opens it."""
+    """The think block: the output starts inside it when the prompt leaves it open (see
+    :func:`_start_in_reasoning`); an opening ``<think>`` is markup, and only ``</think>`` ends it."""
 
     def __init__(
         self,
         stream_reasoning: bool = True,
         force_reasoning: bool | None = None,
         continue_final_message: bool = False,
-        previous_content: str = "",
+        previous_content: Any = "",
+        tokenizer: Any = None,
         **_ignored: Any,
     ) -> None:
-        super().__init__(
-            THINK_OPEN, THINK_END, force_reasoning=True, stream_reasoning=stream_reasoning
+        start = _start_in_reasoning(
+            force_reasoning, continue_final_message, previous_content, tokenizer
         )
-        # Continuing a message whose think block is already closed: everything is the answer.
-        self._ended = bool(continue_final_message and THINK_END in (previous_content or ""))
-        self._parser = StreamParser(start_in_reasoning=not self._ended, parse_tool_calls=False)
+        super().__init__(
+            THINK_OPEN, THINK_END, force_reasoning=start, stream_reasoning=stream_reasoning
+        )
+        self._ended = False
+        self._parser = StreamParser(start_in_reasoning=start, parse_tool_calls=False)
         self._held: list[str] = []  # reasoning kept for stream_reasoning=False
 
     def parse_streaming_increment(self, new_text: str) -> ReasoningResult:
@@ -220,7 +266,7 @@ class QwQReasoningDetector(BaseReasoningFormatDetector):  # type: ignore[misc]
         except Exception:
             logger.exception("qwq reasoning parser failed; streaming the rest as content")
             events = [ContentDelta(text=new_text)]
-        self._ended = self._ended or not self._parser.in_reasoning
+        self._ended = self._ended or self._parser.after_reasoning
         return self._result(events)
 
     def finish(self) -> ReasoningResult:

@@ -17,11 +17,15 @@ call goes out in one delta (id, name and complete arguments) once its block has 
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import uuid
-from collections.abc import Sequence
+import warnings
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+import vllm
 
 from qwq_tool_parser import (
     ContentDelta,
@@ -31,7 +35,9 @@ from qwq_tool_parser import (
     ToolCallArgumentsDelta,
     ToolCallStart,
     parse,
+    starts_in_reasoning,
 )
+from qwq_tool_parser.qwq_vllm_check import log_check
 
 # -- version shim (vLLM 0.10-0.33) -----------------------------------------------------------------
 try:  # >= 0.13
@@ -60,12 +66,94 @@ try:  # 0.24+: our own grammar for required/named, accepting QwQ's framing white
     from xgrammar import structural_tag as _xs
 
     _register_tag = _st.register_vllm_structural_tag
+    # public in 0.29+; 0.24 has the same function under a private name
+    _function_parameters: Any = getattr(_st, "get_function_parameters", None)
+    _function_parameters = _function_parameters or _st._get_function_parameters
     _STRUCTURAL_TAG: str | None = "qwq"
 except (ImportError, AttributeError):
     _STRUCTURAL_TAG = None
 
 logger = logging.getLogger("vllm.qwq_tool_parser")  # under vLLM's logger: same format, pid prefix
 THINK_END = "</think>"
+
+# -- end of stream and request options across vLLM versions (issue 13) ------------------------------
+# vLLM < 0.24 has no ``finish_streaming`` hook: the stream's last delta is recognised by what those
+# versions do pass, the end-of-sequence token in ``delta_token_ids`` or the output reaching the
+# request's token limit; both parsers then close their core parser in that delta. ``_closed`` makes
+# the close happen once, so ``finish_streaming`` (0.24+) after it sends nothing more.
+END_TOKENS = ("<|im_end|>", "<|endoftext|>")
+
+
+@functools.lru_cache(maxsize=8)  # one server has one tokenizer; its vocabulary is read once
+def _end_token_ids(tokenizer: Any) -> frozenset[int]:
+    vocab = tokenizer.get_vocab()
+    ids = {vocab[t] for t in END_TOKENS if t in vocab}
+    eos = getattr(tokenizer, "eos_token_id", None)
+    return frozenset(ids | ({eos} if isinstance(eos, int) else set()))
+
+
+def _token_limit(request: Any) -> int | None:
+    """The request's ``max_completion_tokens`` or (deprecated, so read quietly) ``max_tokens``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        for name in ("max_completion_tokens", "max_tokens"):
+            limit = getattr(request, name, None)
+            if isinstance(limit, int):
+                return limit
+    return None
+
+
+def _is_last_delta(
+    end_ids: frozenset[int],
+    delta_token_ids: Sequence[int],
+    current_token_ids: Sequence[int] = (),
+    limit: int | None = None,
+) -> bool:
+    """The engine's last output: an end-of-sequence token, or ``current_token_ids`` (the tokens
+    vLLM shows the parser) reaching the request's token limit."""
+    if any(t in end_ids for t in delta_token_ids or ()):
+        return True
+    return limit is not None and len(current_token_ids or ()) >= limit
+
+
+def _parallel_tool_calls(request: Any) -> bool:
+    """The client's ``parallel_tool_calls``; True when it did not set it (vLLM 0.10-0.11 default the
+    field to False, and say they ignore it)."""
+    if "parallel_tool_calls" not in (getattr(request, "model_fields_set", None) or ()):
+        return True
+    return getattr(request, "parallel_tool_calls", True) is not False
+
+
+# -- where the output starts (see README "Where reasoning starts") ---------------------------------
+# The rule reads the prompt (``starts_in_reasoning``). vLLM hands it over on the streaming path
+# (``is_reasoning_end(prompt_ids)``, every version) and, from 0.33, on both paths
+# (``set_prompt_token_ids``). Where it does not (0.32 non-streaming, and the tool parser without a
+# reasoning parser), the request says what it can: a prefilled final assistant message ends the
+# prompt with its own text, and ``enable_thinking: false`` means the template closed the block.
+
+
+def _message_text(content: Any) -> str:
+    """A chat message's text: a string, or the text parts of a content list."""
+    if isinstance(content, str):
+        return content
+    parts = content if isinstance(content, list) else []
+    return "".join(p.get("text") or "" for p in parts if isinstance(p, Mapping))
+
+
+def _start_from_request(request: Any, chat_template_kwargs: Any = None) -> bool | None:
+    """Whether the output starts in reasoning, from what the request tells of its prompt (None:
+    it tells nothing)."""
+    messages = getattr(request, "messages", None) or []
+    if getattr(request, "continue_final_message", False) and messages:
+        last = messages[-1]
+        role = last.get("role") if isinstance(last, Mapping) else getattr(last, "role", None)
+        if role == "assistant":
+            content = last.get("content") if isinstance(last, Mapping) else last.content
+            return starts_in_reasoning(_message_text(content))
+    kwargs = chat_template_kwargs or getattr(request, "chat_template_kwargs", None)
+    if isinstance(kwargs, Mapping) and kwargs.get("enable_thinking") is False:
+        return False
+    return None
 
 
 def _prebuilt(cls: Any) -> Any:
@@ -199,16 +287,28 @@ class QwQToolParser(ToolParser):  # type: ignore[misc]
         self._ids: dict[int, str] = {}
         self._pieces: dict[int, list[str]] = {}  # arguments of calls still open
         self._failed = False
+        self._closed = False
+        self._end_ids = _end_token_ids(tokenizer)
+        self._limit: int | None = None
 
     def _options(self, request: Any) -> dict[str, Any]:
         none = getattr(request, "tool_choice", None) == "none"  # engine-based "none": calls -> text
         return {
             "tools": [] if none else None,
             "unknown_tool": "content" if none else "call",
-            "start_in_reasoning": bool(self.skip_reasoning_parsing),
-            "parallel_tool_calls": getattr(request, "parallel_tool_calls", True) is not False,
+            "start_in_reasoning": self._starts_in_reasoning(request),
+            "parallel_tool_calls": _parallel_tool_calls(request),
             "whole_calls": self.whole_calls,
         }
+
+    def _starts_in_reasoning(self, request: Any) -> bool:
+        """With a reasoning parser, this parser sees the text after the think block (or all of it,
+        when the prompt closed the block: a leading ``<think>`` still opens one). Without one, the
+        request's hints decide, else QwQ's template (the prompt opens the block)."""
+        if not self.skip_reasoning_parsing:
+            return False
+        start = _start_from_request(request)
+        return True if start is None else start
 
     def extract_tool_calls(self, model_output: str, request: Any) -> Any:
         try:
@@ -255,7 +355,11 @@ class QwQToolParser(ToolParser):  # type: ignore[misc]
                 return DeltaMessage(content=delta_text) if delta_text else None
             if self._parser is None:
                 self._parser = StreamParser(**self._options(request))
-            return self._emit(self._parser.feed(delta_text))
+                self._limit = _token_limit(request)
+            events = self._parser.feed(delta_text)
+            if _is_last_delta(self._end_ids, delta_token_ids, current_token_ids, self._limit):
+                events += self._close()
+            return self._emit(events)
         except Exception:
             logger.exception("qwq tool parser failed; streaming the rest as content")
             self._failed = True
@@ -266,10 +370,17 @@ class QwQToolParser(ToolParser):  # type: ignore[misc]
         try:
             if self._parser is None or self._failed:
                 return None
-            return self._emit(self._parser.close())
+            return self._emit(self._close())
         except Exception:
             logger.exception("qwq tool parser failed at the end of the stream")
             return None
+
+    def _close(self) -> list[Event]:
+        """The core's held-back text, once (the last delta or ``finish_streaming``)."""
+        if self._closed or self._parser is None:
+            return []
+        self._closed = True
+        return self._parser.close()
 
     def _emit(self, events: list[Event]) -> Any:
         msg = _message(
@@ -298,7 +409,8 @@ class QwQWholeCallToolParser(QwQToolParser):
 
 
 class QwQReasoningParser(ReasoningParser):  # type: ignore[misc]
-    """QwQ's think block: the output starts inside it; the first ``</think>`` ends it."""
+    """The think block: the output starts inside it when the prompt leaves it open; the first
+    ``</think>`` ends it."""
 
     engine_based_streaming = True
 
@@ -307,8 +419,13 @@ class QwQReasoningParser(ReasoningParser):  # type: ignore[misc]
         vocab = self.vocab
         self.start_token_id = vocab.get("<think>")
         self.end_token_id = vocab.get(THINK_END)
-        self._parser = StreamParser(start_in_reasoning=True, parse_tool_calls=False)
+        self._turn_start_id = vocab.get("<|im_start|>")
+        self._chat_template_kwargs = kwargs.get("chat_template_kwargs")  # vLLM 0.32+ passes them
+        self._prompt_start: bool | None = None  # from set_prompt_token_ids (vLLM 0.33+)
+        self._stream: StreamParser | None = None  # created on the first delta
         self._ended = False
+        self._closed = False
+        self._end_ids = _end_token_ids(tokenizer)
         self._counted = 0  # count_reasoning_tokens' scan state
         self._end_at: int | None = None
 
@@ -320,13 +437,30 @@ class QwQReasoningParser(ReasoningParser):  # type: ignore[misc]
     def reasoning_end_str(self) -> str:
         return THINK_END
 
+    def _prompt_rule(self, prompt_ids: Sequence[int]) -> bool:
+        return starts_in_reasoning(
+            prompt_ids,
+            think_open_id=self.start_token_id,
+            think_close_id=self.end_token_id,
+            turn_start_id=self._turn_start_id,
+        )
+
     def is_reasoning_end(self, input_ids: Sequence[int]) -> bool:
-        for tok in reversed(input_ids):  # once per request, on the prompt
-            if tok == self.start_token_id:
-                return False
-            if tok == self.end_token_id:
-                return True
-        return False
+        """On the prompt: reasoning is over unless the prompt's final turn leaves a block open."""
+        return not self._prompt_rule(input_ids)
+
+    def set_prompt_token_ids(self, prompt_token_ids: Sequence[int]) -> None:
+        """vLLM 0.33+: the prompt, before either path parses the output."""
+        self._prompt_start = self._prompt_rule(prompt_token_ids)
+
+    adjust_initial_state_from_prompt = set_prompt_token_ids  # 0.32+ streaming, prompt left open
+
+    def _start(self, request: Any) -> bool:
+        """The prompt if vLLM gave it, else the request's hints, else QwQ's template (open)."""
+        if self._prompt_start is not None:
+            return self._prompt_start
+        start = _start_from_request(request, self._chat_template_kwargs)
+        return True if start is None else start
 
     def is_reasoning_end_streaming(self, input_ids: Sequence[int], delta_ids: Any) -> bool:
         return self._ended or self.end_token_id in delta_ids
@@ -342,6 +476,8 @@ class QwQReasoningParser(ReasoningParser):  # type: ignore[misc]
     def count_reasoning_tokens(self, token_ids: Sequence[int]) -> int:
         """Tokens before ``</think>``; vLLM may pass the growing output each delta: scan only news."""
         n = len(token_ids)
+        if self._prompt_start is False and (not n or token_ids[0] != self.start_token_id):
+            return 0  # the prompt closed the block and the model opened none
         if n < self._counted:
             self._counted, self._end_at = 0, None
         for i in range(self._counted, n) if self._end_at is None else ():
@@ -352,7 +488,8 @@ class QwQReasoningParser(ReasoningParser):  # type: ignore[misc]
         return n if self._end_at is None else self._end_at
 
     def extract_reasoning(self, model_output: str, request: Any) -> tuple[str | None, str | None]:
-        result = parse(model_output, parse_tool_calls=False)
+        start = self._start(request)
+        result = parse(model_output, start_in_reasoning=start, parse_tool_calls=False)
         return result.reasoning, result.content
 
     def extract_reasoning_streaming(
@@ -364,23 +501,36 @@ class QwQReasoningParser(ReasoningParser):  # type: ignore[misc]
         current_token_ids: Sequence[int],
         delta_token_ids: Sequence[int],
     ) -> Any:
+        # vLLM streams through this parser only after is_reasoning_end(prompt) said the prompt
+        # left the block open (or could not tell): start inside it unless the prompt said otherwise.
+        if self._stream is None:
+            start = True if self._prompt_start is None else self._prompt_start
+            self._stream = StreamParser(start_in_reasoning=start, parse_tool_calls=False)
         try:
-            events = self._parser.feed(delta_text)
+            events = self._stream.feed(delta_text)
+            if not self._ended and _is_last_delta(self._end_ids, delta_token_ids):
+                events += self._close()
         except Exception:
             logger.exception("qwq reasoning parser failed; passing the delta through")
             events = [
                 ContentDelta(text=delta_text) if self._ended else ReasoningDelta(text=delta_text)
             ]
-        self._ended = self._ended or not self._parser.in_reasoning  # the rest is content
+        self._ended = self._ended or self._stream.after_reasoning  # the rest is content
         return _split(events)
 
     def finish_streaming(self) -> Any:
         """End of the stream: flush a held-back partial tag."""
         try:
-            return _split(self._parser.close())
+            return _split(self._close())
         except Exception:
             logger.exception("qwq reasoning parser failed at the end of the stream")
             return None
+
+    def _close(self) -> list[Event]:
+        if self._closed or self._stream is None:
+            return []
+        self._closed = True
+        return self._stream.close()
 
     # vLLM <= 0.11 calls these names
     extract_reasoning_content = extract_reasoning
@@ -398,7 +548,7 @@ def _qwq_structural_tag(
     tags = [
         _xs.TagFormat(
             begin=f'<tool_call>{nl}{{"name": "{t.function.name}", "arguments": ',
-            content=_xs.JSONSchemaFormat(json_schema=_st.get_function_parameters(t.function)),
+            content=_xs.JSONSchemaFormat(json_schema=_function_parameters(t.function)),
             end=f"}}{nl}</tool_call>",
         )
         for t in tools
@@ -424,6 +574,7 @@ def register() -> None:
     if _STRUCTURAL_TAG is not None:
         _register_tag(_STRUCTURAL_TAG)(_qwq_structural_tag)
     logger.info("qwq tool and reasoning parsers registered (pid %d)", os.getpid())
+    log_check(logger, vllm, [(QwQToolParser, ToolParser), (QwQReasoningParser, ReasoningParser)])
 
 
 register()

@@ -33,9 +33,9 @@ WA = '{"city": "Paris"}'
 # id, text, options, (reasoning, content, [(name, arguments)], number of malformed blocks)
 CASES: list[tuple[str, str, dict[str, Any], tuple[Any, Any, list[tuple[str, str]], int]]] = [
     ("qwq_basic", f"Think.\n</think>\n\n<tool_call>\n{W}\n</tool_call>", {},
-     ("Think.\n", None, [("get_weather", WA)], 0)),
+     ("Think.", None, [("get_weather", WA)], 0)),
     ("opening_think_is_markup", f"<think>\nThink.</think>\n\n<tool_call>\n{W}\n</tool_call>", {},
-     ("\nThink.", None, [("get_weather", WA)], 0)),
+     ("Think.", None, [("get_weather", WA)], 0)),
     ("no_think_end_means_all_reasoning", f"Think <tool_call>\n{W}\n</tool_call>", {},
      (f"Think <tool_call>\n{W}\n</tool_call>", None, [], 0)),
     ("call_quoted_in_think_is_reasoning", f"I could write <tool_call>{W}</tool_call>.</think>Hi", {},
@@ -110,7 +110,7 @@ CASES: list[tuple[str, str, dict[str, Any], tuple[Any, Any, list[tuple[str, str]
     ("start_in_content", f"Sure.\n<tool_call>\n{W}\n</tool_call>", {"start_in_reasoning": False},
      (None, "Sure.", [("get_weather", WA)], 0)),
     ("start_in_content_with_think_block", f"\n<think>\nr\n</think>\n\n<tool_call>{W}</tool_call>",
-     {"start_in_reasoning": False}, ("\nr\n", None, [("get_weather", WA)], 0)),
+     {"start_in_reasoning": False}, ("r", None, [("get_weather", WA)], 0)),
     ("think_tag_later_in_content_is_text", "Hi <think>x</think>", {"start_in_reasoning": False},
      (None, "Hi <think>x</think>", [], 0)),
     ("stray_close_tags_in_content_are_text", "r</think>a</think>b</tool_call>c", {},

@@ -292,7 +292,7 @@ def test_tool_call_mentioned_while_thinking() -> None:
     assert reasoning == "Should I emit "
     # qwq: only </think> ends reasoning.
     reasoning, text, calls = _reason_then_tools("qwq", chunks)
-    assert (reasoning, text, calls) == (thought, "Paris is sunny.", [])
+    assert (reasoning, text, calls) == (thought.rstrip("\n"), "Paris is sunny.", [])
 
 
 @pytest.mark.parametrize("stream_reasoning", [True, False])

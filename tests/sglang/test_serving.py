@@ -82,11 +82,12 @@ def client(base: str, label: str) -> openai.OpenAI:
 
 
 def ask(base: str, script: Any, label: str, flow: Flow, *, stream: bool, separate: bool,
-        merge: int = 1, text: str | None = None) -> dict[str, Any]:
-    """One request; returns what the client received, folded (streamed deltas reassembled)."""
+        merge: int = 1, text: str | None = None, **body: Any) -> dict[str, Any]:
+    """One request (``body``: more request fields); returns what the client received, folded
+    (streamed deltas reassembled)."""
     script.push(Completion(flow.text if text is None else text, merge=merge))
     kw: dict[str, Any] = {"model": "QwQ-32B", "messages": flow.messages, "stream": stream,
-                          "extra_body": {"separate_reasoning": separate}}
+                          "extra_body": {"separate_reasoning": separate, **body}}
     if flow.tools:
         kw["tools"] = flow.tools
     resp = client(base, label).chat.completions.create(**kw)
@@ -126,7 +127,8 @@ def check(got: dict[str, Any], flow: Flow, separate: bool) -> None:
     assert len({i for i, _, _ in got["calls"]}) == len(flow.calls)
     assert got["finish"] == ("tool_calls" if flow.calls else "stop")
     if separate:
-        assert (got["reasoning"], got["content"]) == (flow.reasoning, flow.content)
+        # The "\n" before </think> is framing, not reasoning.
+        assert (got["reasoning"], got["content"]) == (flow.reasoning.rstrip("\n"), flow.content)
     else:  # no split: the think block stays in content, as text
         assert got["reasoning"] == ""
         think = flow.reasoning + "</think>"

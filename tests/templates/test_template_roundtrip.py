@@ -123,7 +123,8 @@ def test_rendered_assistant_turns_parse_back(
         ]
         assert result.content == _expected_content(expect["visible"], bool(expect["calls"]))
         if last and expect["reasoning"] is not None:
-            think = "\n" + expect["reasoning"] + "\n"
-            assert result.reasoning == (think if think.strip(h.WHITESPACE) else None)
+            # The whitespace the template puts around it inside <think>...</think> is framing.
+            think = expect["reasoning"].strip(h.WHITESPACE)
+            assert result.reasoning == (think or None)
         else:
             assert result.reasoning is None

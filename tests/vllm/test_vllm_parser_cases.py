@@ -205,9 +205,7 @@ def test_transcript_streaming(tokenizer: Any, name: str, reasoning_parser: str |
     steps = deltas(text, interval)
     for k, (delta, ids) in enumerate(steps):
         rec.add(parser.parse_delta(delta, ids, req, PROMPT, finished=k == len(steps) - 1))
-    want = expected(text)
-    assert rec.result() == {"reasoning": want["reasoning"], "content": want["content"],
-                            "calls": want["streamed_calls"]}
+    assert rec.result() == final_message(text, stream=True, reasoning_parser=reasoning_parser)
 
 
 @pytest.mark.parametrize("reasoning_parser", ["qwq", "deepseek_r1", None])
