@@ -1,10 +1,10 @@
 # The README's commands: `make demo` (main job), `make test` (all tests), `make serve` (a scripted
-# real server for the tutorial's programs: ENGINE=vllm, PORT=8000). Each does all set-up.
+# real server for the tutorial's programs: ENGINE=vllm|sglang, PORT=8000). Each does all set-up.
 PYTHON ?= python3
 ENGINE ?= vllm
 PORT ?= 8000
 NOX := .venvs/nox/bin/nox
-TEST_SESSIONS := lint core templates vllm sglang
+TEST_SESSIONS := lint core templates vllm sglang vllm_matrix vllm_serve_029
 
 .PHONY: test demo serve bench
 
@@ -16,7 +16,7 @@ test: $(NOX)
 	$(NOX) --sessions $(TEST_SESSIONS)
 
 demo: $(NOX)
-	$(NOX) --sessions demo
+	$(NOX) --sessions $(if $(filter sglang,$(ENGINE)),demo_sglang,demo)
 
 serve: $(NOX)
 	$(NOX) --sessions "serve(engine='$(ENGINE)')" -- --port $(PORT)

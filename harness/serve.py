@@ -32,7 +32,15 @@ def vllm_server(port: int) -> Any:
     return VllmServer(VLLM_ARGS, ANY_MODEL_NAME, port=port, model_name=TUTORIAL_MODEL)
 
 
-ENGINES: dict[str, Callable[[int], Any]] = {"vllm": vllm_server}
+def sglang_server(port: int) -> Any:
+    """``sglang serve`` with ``--tool-call-parser qwq --reasoning-parser qwq`` (entry point), on CPU
+    as ``harness.sglang_server`` describes."""
+    from harness.sglang_server import PARSERS, SGLangServer
+
+    return SGLangServer(PARSERS, launcher="serve", port=port, model_name=TUTORIAL_MODEL)
+
+
+ENGINES: dict[str, Callable[[int], Any]] = {"vllm": vllm_server, "sglang": sglang_server}
 
 
 class Stop(Exception):

@@ -88,18 +88,28 @@ def chat(client: Any, messages: list[dict[str, Any]], script: str | list[int] | 
     if tools is not None:
         kw["tools"] = tools
     if not stream:
-        r = client.chat.completions.create(model=model, messages=messages, extra_body=extra_body, **kw)
-        choice = r.choices[0]
-        m = choice.message
-        calls = [Call(tc.id, tc.function.name, tc.function.arguments, i)
-                 for i, tc in enumerate(m.tool_calls or [])]
-        return Reply(_reasoning(m), m.content, calls, choice.finish_reason, 1, [r])
+        return reply_of(client.chat.completions.create(model=model, messages=messages,
+                                                       extra_body=extra_body, **kw))
+    chunks = list(client.chat.completions.create(model=model, messages=messages, stream=True,
+                                                 extra_body=extra_body, **kw))
+    return assemble(chunks)
+
+
+def reply_of(response: Any) -> Reply:
+    """A non-streamed ``ChatCompletion`` as a :class:`Reply`."""
+    choice = response.choices[0]
+    m = choice.message
+    calls = [Call(tc.id, tc.function.name, tc.function.arguments, i)
+             for i, tc in enumerate(m.tool_calls or [])]
+    return Reply(_reasoning(m), m.content, calls, choice.finish_reason, 1, [response])
+
+
+def assemble(chunks: list[Any]) -> Reply:
+    """A stream of ``ChatCompletionChunk``s as the client rebuilds it, checking the contract."""
     reasoning: list[str] = []
     content: list[str] = []
     calls: list[Call] = []
     finish: str | None = None
-    chunks = list(client.chat.completions.create(model=model, messages=messages, stream=True,
-                                                 extra_body=extra_body, **kw))
     for n, chunk in enumerate(chunks):
         if not chunk.choices:
             continue

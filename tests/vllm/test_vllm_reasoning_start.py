@@ -6,7 +6,6 @@ reasoning, content and calls, equal to the expectation written here."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,17 +22,12 @@ STREAM = pytest.mark.parametrize("stream", [True, False], ids=["stream", "nonstr
 
 
 @pytest.fixture(scope="module")
-def template_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    path = tmp_path_factory.mktemp("templates") / "qwen3_hybrid.jinja"
-    path.write_text(QWEN3_TEMPLATES["hybrid"])
-    yield str(path)
-
-
-@pytest.fixture()
-def server(template_file: str, servers: ServerPool) -> VllmServer:
-    return servers.get(["--enable-auto-tool-choice", "--tool-call-parser", "qwq",
-                        "--reasoning-parser", "qwq", "--chat-template", template_file,
-                        "--trust-request-chat-template"])
+def server(tmp_path_factory: pytest.TempPathFactory, servers: ServerPool) -> VllmServer:
+    template = tmp_path_factory.mktemp("templates") / "qwen3_hybrid.jinja"
+    template.write_text(QWEN3_TEMPLATES["hybrid"])
+    args = ["--enable-auto-tool-choice", "--tool-call-parser", "qwq", "--reasoning-parser", "qwq",
+            "--chat-template", str(template), "--trust-request-chat-template"]
+    return servers.get(args)  # stops the previous module's server first
 
 
 def ask(server: VllmServer, messages: list[dict[str, Any]], output: str, *, stream: bool,

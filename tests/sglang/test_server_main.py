@@ -1,0 +1,238 @@
+"""The main configuration on a real SGLang server: ``pip install qwq-tool-parser[sglang]`` then
+``sglang serve --tool-call-parser qwq --reasoning-parser qwq --chat-template <fixed template>``
+(the entry point registers both names), on CPU with the tiny QwQ-format model. Each request's output
+is scripted (``harness.sglang_script``); everything else is SGLang's own serving code.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import pathlib
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from qwq_tool_parser import chat_template_path
+
+from harness.qwen_tokenizer import encode, load_tokenizer
+from harness.sglang_script import script_fields
+from harness.sglang_server import PARSERS, SGLangServer
+from harness.vllm_client import COOKBOOK_TOOLS, arguments
+from tests.sglang._server import (
+    USER,
+    ask,
+    check_kernel_stub,
+    check_parity,
+    client_for,
+    concurrently,
+    result,
+    serve,
+)
+from tests.vllm._shared import FIXTURES, transcript
+
+ARGS = [*PARSERS, "--chat-template", str(chat_template_path())]
+STREAM = pytest.mark.parametrize("stream", [True, False], ids=["stream", "nonstream"])
+MODES = {"stream": True, "nonstream": False}
+GLASGOW = transcript("cookbook_glasgow_5_days")
+PARALLEL = transcript("cookbook_parallel_sf_glasgow")
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[SGLangServer]:
+    with serve(ARGS, launcher="serve") as s:
+        yield s
+
+
+@pytest.fixture()
+def client(server: SGLangServer) -> Any:
+    return client_for(server)
+
+
+def _mode(stream: bool) -> str:
+    return "stream" if stream else "nonstream"
+
+
+def test_sglang_serve_loads_the_plugin_by_entry_point(server: SGLangServer) -> None:
+    cmd = server.command()
+    assert cmd[1] == "serve" and cmd[0].endswith("sglang")
+    assert not any("plugin" in a for a in cmd)
+    assert "SGLANG_PLUGINS" not in server.environment()
+
+
+def test_single_turn_streaming_loop(client: Any) -> None:
+    """The tutorial's loop: ``for chunk in stream: print(chunk.choices[0].delta.content)``."""
+    script = "A greeting; answer briefly.\n</think>\n\nHello! How can I help you today?"
+    stream = client.chat.completions.create(
+        model="qwq", messages=[{"role": "user", "content": "Hi"}], stream=True,
+        extra_body=script_fields(script))
+    printed, reasoning = [], []
+    for chunk in stream:
+        if chunk.choices:
+            delta = chunk.choices[0].delta
+            reasoning.append((delta.model_extra or {}).get("reasoning_content") or "")
+            printed.append(delta.content or "")
+    assert "".join(printed) == "Hello! How can I help you today?"
+    assert "".join(reasoning) == "A greeting; answer briefly.\n"
+
+
+def _cookbook_flow(client: Any, stream: bool) -> None:
+    messages: list[dict[str, Any]] = [
+        {"role": "system", "content": "Don't make assumptions about what values to plug into "
+         "functions. Ask for clarification if a user request is ambiguous."},
+        {"role": "user", "content": "What's the weather like today"}]
+    for name, user in (("cookbook_clarifying_question", "I'm in Glasgow, Scotland."),
+                       ("cookbook_current_weather_glasgow", None),
+                       ("cookbook_glasgow_5_days", None), ("cookbook_parallel_sf_glasgow", None)):
+        text = transcript(name)
+        reply = ask(client, messages, text, stream=stream)
+        check_parity(reply, text, stream=stream)
+        messages.append(reply.as_message())
+        for c in reply.tool_calls:
+            messages.append({"role": "tool", "tool_call_id": c.id,
+                             "content": json.dumps({"temperature": 14, "sky": "rain"})})
+        if user:
+            messages.append({"role": "user", "content": user})
+    assert [(c.index, c.name, arguments(c)["location"]) for c in reply.tool_calls] == [
+        (0, "get_n_day_weather_forecast", "San Francisco, CA"),
+        (1, "get_n_day_weather_forecast", "Glasgow, Scotland")]
+    reply = ask(client, messages, "Both mild.\n</think>\n\nMild in both cities.", stream=stream)
+    assert (reply.content, reply.tool_calls, reply.finish_reason) == (
+        "Mild in both cities.", [], "stop")
+
+
+def test_cookbook_weather_flow(client: Any) -> None:
+    """OpenAI cookbook: clarifying question, Glasgow now, its result, Glasgow 5 days, SF + Glasgow
+    (streaming and non-streaming conversations side by side)."""
+    for outcome in concurrently({m: functools.partial(_cookbook_flow, client, s)
+                                 for m, s in MODES.items()}).values():
+        result(outcome)
+
+
+# -- one-shot requests, sent together (module fixture), checked one per test -------------------
+
+ONE_SHOT: dict[str, tuple[str, dict[str, Any]]] = {
+    **{f"parity-{p.stem}": (p.read_text(), {}) for p in FIXTURES},
+    "choice-auto": (PARALLEL, {"tool_choice": "auto"}),
+    "choice-none": (GLASGOW, {"tool_choice": "none"}),
+}
+
+
+@pytest.fixture(scope="module")
+def replies(server: SGLangServer) -> dict[str, Any]:
+    client = client_for(server)
+    return concurrently({f"{key}-{m}": functools.partial(ask, client, USER, script, stream=s, **kw)
+                         for key, (script, kw) in ONE_SHOT.items() for m, s in MODES.items()})
+
+
+@STREAM
+@pytest.mark.parametrize("path", FIXTURES, ids=[p.stem for p in FIXTURES])
+def test_same_message_as_core_parse(replies: dict[str, Any], stream: bool, path: Any) -> None:
+    reply = result(replies[f"parity-{path.stem}-{_mode(stream)}"])
+    check_parity(reply, path.read_text(), stream=stream)
+
+
+@STREAM
+def test_tool_choice_auto(replies: dict[str, Any], stream: bool) -> None:
+    reply = result(replies[f"choice-auto-{_mode(stream)}"])
+    check_parity(reply, PARALLEL, stream=stream)
+    assert [c.index for c in reply.tool_calls] == [0, 1]
+
+
+@STREAM
+def test_tool_choice_none_makes_no_call(replies: dict[str, Any], stream: bool) -> None:
+    reply = result(replies[f"choice-none-{_mode(stream)}"])
+    assert reply.tool_calls == [] and reply.finish_reason == "stop"
+    assert reply.content == GLASGOW.split("</think>")[1].lstrip("\n")
+
+
+def test_concurrent_streams_each_get_their_own_calls(server: SGLangServer) -> None:
+    def one(i: int) -> list[dict[str, Any]]:
+        calls = "\n".join(
+            '<tool_call>\n{"name": "get_n_day_weather_forecast", "arguments": {"location": '
+            f'"City {i}-{k}", "format": "celsius", "num_days": {i}}}}}\n</tool_call>'
+            for k in range(1 + i % 3))
+        reply = ask(client_for(server), USER, f"Request {i}.\n</think>\n\n{calls}", stream=True)
+        assert reply.reasoning == f"Request {i}.\n" and reply.finish_reason == "tool_calls"
+        return [arguments(c) for c in reply.tool_calls]
+
+    got = concurrently({str(i): functools.partial(one, i) for i in range(12)})
+    for i in range(12):
+        assert result(got[str(i)]) == [
+            {"location": f"City {i}-{k}", "format": "celsius", "num_days": i}
+            for k in range(1 + i % 3)]
+
+
+# -- a multi-turn agent loop through the fixed template (--chat-template) ----------------------
+
+AGENT_TURNS = [
+    ("Oslo and Bergen: one current-weather call each.\n</think>\n\n"
+     '<tool_call>\n{"name": "get_current_weather", "arguments": {"location": "Oslo", '
+     '"format": "celsius"}}\n</tool_call>\n<tool_call>\n{"name": "get_current_weather", '
+     '"arguments": {"location": "Bergen", "format": "celsius"}}\n</tool_call>'),
+    "Oslo 3 °C dry, Bergen 7 °C rain.\n</think>\n\nOslo: 3 °C and dry. Bergen: 7 °C and rain.",
+]
+RESULTS = {"Oslo": json.dumps({"temperature": 3, "sky": "dry"}),
+           "Bergen": json.dumps([{"temperature": 7, "sky": "rain"}])}
+
+
+FIRST_USER_TURN = "<|im_end|>\n<|im_start|>user\n"
+
+
+def _rendered(messages: list[dict[str, Any]]) -> str:
+    from transformers import AutoTokenizer
+
+    from harness.qwen_tokenizer import build_tokenizer_dir
+
+    tok = AutoTokenizer.from_pretrained(str(build_tokenizer_dir()))
+    template = pathlib.Path(chat_template_path()).read_text()
+    out = tok.apply_chat_template(messages, tools=COOKBOOK_TOOLS, add_generation_prompt=True,
+                                  chat_template=template, tokenize=False)
+    assert isinstance(out, str)
+    return out
+
+
+def test_agent_loop_with_the_fixed_template(client: Any) -> None:
+    """Calls, results sent back out of call order, the answer; each prompt SGLang rendered (asked
+    for with ``return_prompt_token_ids``, non-streaming only) is transformers' rendering of the
+    fixed template after the tools' system turn (streaming and non-streaming conversations side
+    by side)."""
+    for outcome in concurrently({m: functools.partial(_agent_loop, client, s)
+                                 for m, s in MODES.items()}).values():
+        result(outcome)
+
+
+def _agent_loop(client: Any, stream: bool) -> None:
+    messages: list[dict[str, Any]] = [{"role": "user", "content": "Weather in Oslo and Bergen?"}]
+    prompts: list[str] = []
+    for turn, script in enumerate(AGENT_TURNS):
+        extra = {} if stream else {"return_prompt_token_ids": True}
+        reply = ask(client, messages, script, stream=stream, extra_body=extra)
+        check_parity(reply, script, stream=stream)
+        if not stream:
+            ids = reply.raw[0].choices[0].model_extra["prompt_token_ids"]
+            prompt = load_tokenizer().decode(ids, skip_special_tokens=False)
+            assert ids == encode(prompt)
+            # SGLang serialises the tools with its own fields ("defer_loading": null) in the
+            # system turn; the conversation after it is the fixed template's, byte for byte.
+            tools, conversation = prompt.split(FIRST_USER_TURN, 1)
+            assert all(f'"name": "{t["function"]["name"]}"' in tools for t in COOKBOOK_TOOLS)
+            assert conversation == _rendered(messages).split(FIRST_USER_TURN, 1)[1]
+            prompts.append(prompt)
+        messages.append(reply.as_message())
+        if turn == 0:
+            ids_by_city = {arguments(c)["location"]: c.id for c in reply.tool_calls}
+            for city in ("Bergen", "Oslo"):  # not in call order: tool_call_id pairs them
+                messages.append({"role": "tool", "tool_call_id": ids_by_city[city],
+                                 "content": RESULTS[city]})
+    assert not stream or reply.content == "Oslo: 3 °C and dry. Bergen: 7 °C and rain."
+    if not stream:  # the results went back in call order, after the calls as QwQ wrote them
+        prompt = prompts[1]
+        assert ("<tool_response>\n" + RESULTS["Oslo"] + "\n</tool_response>\n<tool_response>\n"
+                + RESULTS["Bergen"] + "\n</tool_response>") in prompt
+        assert AGENT_TURNS[0].split("</think>\n\n")[1] in prompt
+
+
+def test_kernel_stub_imported_and_never_called(server: SGLangServer) -> None:
+    """After all of this module's traffic (``serve()`` checks again when the server stops)."""
+    check_kernel_stub(server)

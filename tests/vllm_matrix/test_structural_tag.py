@@ -1,0 +1,63 @@
+"""``tool_choice`` grammars: from 0.24 vLLM asks the tool parser for a structural tag, and ours is
+``qwq`` (QwQ's whitespace around and between calls). 0.33 adds a server strict level whose default,
+AUTO, leaves ``tool_choice="auto"`` unconstrained unless a tool is ``strict`` or
+``parallel_tool_calls`` is false; and ``set_history_tool_call_count()`` on the parser."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from qwq_tool_parser import parse, qwq_vllm
+
+from tests.vllm._shared import transcript
+from tests.vllm_matrix.serving import VERSION, load_tokenizer, request, run, serving_chat
+
+ENVELOPE = '<tool_call>\\n{\\"name\\": \\"get_current_weather\\", \\"arguments\\": '
+
+
+def adjusted(**fields: Any) -> Any:
+    """The request after the real ``DelegatingParser.adjust_request`` with our parsers."""
+    serving = serving_chat()
+    parser = serving.parser_cls(load_tokenizer(), None)
+    req = request(stream=False, **fields)
+    return parser.adjust_request(req)
+
+
+def tag_of(req: Any) -> str | None:
+    so = getattr(req, "structured_outputs", None)
+    return None if so is None else so.structural_tag
+
+
+def test_the_qwq_tag_exists_exactly_where_vllm_has_a_tag_registry() -> None:
+    assert (qwq_vllm._STRUCTURAL_TAG == "qwq") == (VERSION >= (0, 24))
+
+
+if VERSION >= (0, 24):
+
+    def test_required_gets_the_qwq_grammar() -> None:
+        tag = tag_of(adjusted(tool_choice="required"))
+        assert tag is not None and ENVELOPE in tag and "[ \\\\t\\\\r\\\\n]*" in tag
+        assert json.loads(tag)["format"]["type"] == "sequence"
+
+
+if VERSION >= (0, 33):
+
+    def test_auto_is_unconstrained_at_the_default_strict_level() -> None:
+        assert qwq_vllm.QwQToolParser.default_tool_strict_level.name == "AUTO"
+        assert tag_of(adjusted(tool_choice="auto")) is None
+
+    def test_auto_with_parallel_tool_calls_false_stops_after_one_call() -> None:
+        tag = tag_of(adjusted(tool_choice="auto", parallel_tool_calls=False))
+        assert tag is not None and ENVELOPE in tag
+        assert '"stop_after_first": true' in tag
+
+    def test_history_tool_call_count_leaves_our_calls_alone() -> None:
+        serving, tokenizer = serving_chat(), load_tokenizer()
+        text = transcript("cookbook_parallel_sf_glasgow")
+        reply = run(serving, tokenizer, text, stream=False,
+                    prepare=lambda parser: parser.set_history_tool_call_count(3))
+        assert [(c.name, c.arguments) for c in reply.tool_calls] == [
+            (c.name, c.arguments) for c in parse(text).tool_calls
+        ]
+        assert all(c.id.startswith("chatcmpl-tool-") for c in reply.tool_calls)
