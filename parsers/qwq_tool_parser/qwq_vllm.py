@@ -446,7 +446,12 @@ class QwQReasoningParser(ReasoningParser):  # type: ignore[misc]
         )
 
     def is_reasoning_end(self, input_ids: Sequence[int]) -> bool:
-        """On the prompt: reasoning is over unless the prompt's final turn leaves a block open."""
+        """On the prompt: reasoning is over unless the prompt's final turn leaves a block open.
+        vLLM 0.20-0.23 also ask it about the output so far, which has no turn marker: there, no
+        think tag at all means the block is still open (issue 13's matrix)."""
+        marks = (self.start_token_id, self.end_token_id, self._turn_start_id)
+        if not any(tok in marks for tok in input_ids):
+            return False
         return not self._prompt_rule(input_ids)
 
     def set_prompt_token_ids(self, prompt_token_ids: Sequence[int]) -> None:
