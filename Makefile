@@ -4,7 +4,7 @@ PYTHON ?= python3
 ENGINE ?= vllm
 PORT ?= 8000
 NOX := .venvs/nox/bin/nox
-TEST_SESSIONS := lint core templates vllm sglang vllm_matrix vllm_serve_029
+TEST_SESSIONS := lint core templates vllm sglang vllm_matrix
 
 .PHONY: test demo serve bench
 

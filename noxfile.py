@@ -174,9 +174,10 @@ def vllm_serve_029(session: nox.Session) -> None:
 # then only what `serving_chat`, `server_args`, both launchers and the template manager import on CPU,
 # at sglang's pins where it pins. torch/torchvision 2.14.1/0.29.1 come from this machine's local
 # wheel mirror (PyPI's torchvision cannot load against the CPU torch wheel, and SGLang's config
-# modules import torchvision). Measured here: fresh venv 11 min (6 GB, mostly CUDA libraries that
-# torch 2.14.1 pulls, unpacked from the local mirror; on a machine busy with other test runs),
-# then ~3.5 min per run with -R (tests ~2.5 min, of which the four launcher subprocesses ~2).
+# modules import torchvision). Measured here: fresh venv 10-11 min (6 GB, mostly CUDA libraries
+# that torch 2.14.1 pulls, unpacked from the local mirror; on a machine busy with other test runs),
+# then ~10 min per run with -R at load 10-20 on 2 cores, mostly the two real servers' startups
+# (1.5-3.5 min each at that load); their requests are batched (~2 min in all).
 SGLANG_RUNTIME = [
     "torch==2.14.1", "torchvision==0.29.1", "numpy", "orjson", "psutil", "pybase64", "requests",
     "packaging", "pillow", "fastapi", "uvicorn>=0.51", "uvloop", "msgspec", "pydantic", "pyzmq",

@@ -29,7 +29,7 @@ import random
 from harness.qwen_tokenizer import encode, token_bytes
 
 SEED = 20260324
-ARG_SIZES = [1 << k for k in range(10, 17)]  # 1k .. 64k characters of arguments
+ARG_SIZES = [1 << k for k in range(10, 17)] + [1 << 20, 1 << 22]  # 1k .. 64k, 1M, 4M chars
 REASONING_SIZES = [1 << k for k in range(10, 17)]  # 1k .. 64k tokens of reasoning
 REGIMES = {"1-token": 1, "8-token": 8}
 MEMORY_ARG_CHARS = 1 << 20  # the 1 MB argument of the memory figure

@@ -225,9 +225,13 @@ def merged_deltas(text: str, n: int) -> list[str]:
     if n < 1:
         raise ValueError("n must be >= 1")
     ids = encode(text)
+    return grouped_deltas([ids[start : start + n] for start in range(0, len(ids), n)])
+
+
+def grouped_deltas(groups: list[list[int]]) -> list[str]:
+    """The text delta of each group of consecutive token ids, decoded incrementally."""
     dec = codecs.getincrementaldecoder("utf-8")(errors="replace")
-    out: list[str] = []
-    for start in range(0, len(ids), n):
-        chunk = b"".join(token_bytes(t) for t in ids[start : start + n])
-        out.append(dec.decode(chunk, final=start + n >= len(ids)))
-    return out
+    return [
+        dec.decode(b"".join(token_bytes(t) for t in group), final=k == len(groups) - 1)
+        for k, group in enumerate(groups)
+    ]

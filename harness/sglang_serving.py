@@ -36,6 +36,7 @@ class Completion:
     text: str
     merge: int = 1  # tokens per streamed step (1: per-token deltas; >1: coalesced backlog)
     finish: str = "stop"  # "stop" (matched <|im_end|>) or "length"
+    deltas: list[str] | None = None  # explicit text deltas (they must join to ``text``), or None
 
 
 @dataclass
@@ -51,7 +52,7 @@ class Script:
 
 def steps(c: Completion) -> list[str]:
     """The cumulative texts the engine reports, one per step (the last one is the full text)."""
-    deltas = qwen_tokenizer.merged_deltas(c.text, c.merge) if c.text else [""]
+    deltas = c.deltas or (qwen_tokenizer.merged_deltas(c.text, c.merge) if c.text else [""])
     out, acc = [], ""
     for d in deltas:
         acc += d

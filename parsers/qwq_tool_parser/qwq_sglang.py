@@ -6,11 +6,15 @@ builds a fresh detector per request and choice), feeds it only the new text and 
 ``ToolCallArgumentsDelta`` -> ``ToolCallItem(name=None, parameters=delta)``, with ``tool_index`` the
 call's ordinal, as SGLang's streaming convention wants. ``finish()`` closes the core, so every
 held-back character reaches the client at the end of the stream. ``prev_tool_call_arr`` and
-``streamed_args_for_tool`` always hold exactly what was sent (arguments as the raw JSON text), so
-serving_chat's end-of-stream "unstreamed arguments" check finds nothing missing. A call the core
-withdraws (``ToolCallMalformed`` with an index: its raw text went to content) is put in
-``incomplete_tool_call_indices``, so ``finish_reason`` stays ``stop`` instead of ``tool_calls``.
+``streamed_args_for_tool`` hold exactly what was sent (arguments as the raw JSON text) once a call
+ends (its pieces are joined then, not on every delta, so a delta costs the same at 4M characters as
+at 1k), so serving_chat's end-of-stream "unstreamed arguments" check finds nothing missing. A call
+the core withdraws (``ToolCallMalformed`` with an index: its raw text went to content) is reported
+in ``incomplete_tool_call_indices`` when no call survived, so ``finish_reason`` stays ``stop``
+instead of ``tool_calls``, as in the non-streaming response.
 ``detect_and_parse`` is the same translation over one delta plus ``finish()``, so both modes agree.
+``--tool-call-parser qwq_whole`` is the same detector in whole-call mode: each call goes out in one
+piece (name and complete arguments) once its block has validated, so none is ever withdrawn.
 
 The tool detector sees what the reasoning parser leaves (the text after ``</think>``), so its core
 starts in content; a leading ``<think>...</think>`` that still reaches it (no reasoning parser, or
@@ -53,6 +57,8 @@ from qwq_tool_parser import (
 
 NAME = "qwq"
 """The name of both parsers on SGLang's command line."""
+WHOLE_CALLS_NAME = "qwq_whole"
+"""The tool-call parser in whole-call mode."""
 THINK_OPEN, THINK_END, CALL_OPEN = "<think>", "</think>", "<tool_call>"  # QwQ-32B's added tokens
 
 logger = logging.getLogger(__name__)
@@ -61,11 +67,15 @@ logger = logging.getLogger(__name__)
 class QwQDetector(BaseFormatDetector):  # type: ignore[misc]
     """``<tool_call>{json}</tool_call>`` blocks in QwQ's answer, streamed exactly."""
 
+    whole_calls = False  # see QwQWholeCallDetector
+
     def __init__(self) -> None:
         super().__init__()
         self.bot_token, self.eot_token, self.tool_call_separator = CALL_OPEN, "</tool_call>", "\n"
-        self.incomplete_tool_call_indices: set[int] = set()  # read by serving_chat (finish_reason)
-        self._parser = StreamParser(start_in_reasoning=False)
+        self.withdrawn_tool_call_indices: set[int] = set()  # announced, then not calls after all
+        self._calls_ended = 0
+        self._pieces: dict[int, list[str]] = {}  # arguments streamed so far, per open call
+        self._parser = StreamParser(start_in_reasoning=False, whole_calls=self.whole_calls)
         self._in_think = False  # inside a leading think block that reached this detector
         self._failed = False
 
@@ -92,7 +102,7 @@ class QwQDetector(BaseFormatDetector):  # type: ignore[misc]
 
     def detect_and_parse(self, text: str, tools: Any) -> StreamingParseResult:
         """One-shot parse: the streaming translation over one delta, folded per call."""
-        det = QwQDetector()
+        det = type(self)()
         parts = [det.parse_streaming_increment(text, tools), det.finish(tools)]
         names: dict[int, str] = {}
         args: dict[int, str] = {}
@@ -103,7 +113,7 @@ class QwQDetector(BaseFormatDetector):  # type: ignore[misc]
         calls = [
             ToolCallItem(tool_index=i, name=names[i], parameters=args[i])
             for i in sorted(names)
-            if i not in det.incomplete_tool_call_indices
+            if i not in det.withdrawn_tool_call_indices
         ]
         return StreamingParseResult(normal_text="".join(p.normal_text for p in parts), calls=calls)
 
@@ -137,22 +147,23 @@ class QwQDetector(BaseFormatDetector):  # type: ignore[misc]
                     self.streamed_args_for_tool.append("")
                 self.prev_tool_call_arr[ev.index]["name"] = ev.name
                 self.current_tool_id, self.current_tool_name_sent = ev.index, True
+                self._pieces[ev.index] = []
                 calls.append(ToolCallItem(tool_index=ev.index, name=ev.name, parameters=""))
             elif isinstance(ev, ToolCallArgumentsDelta):
-                self.streamed_args_for_tool[ev.index] += ev.text
-                self.prev_tool_call_arr[ev.index]["arguments"] = self.streamed_args_for_tool[
-                    ev.index
-                ]
+                self._pieces[ev.index].append(ev.text)
                 last = calls[-1] if calls else None
                 if last is not None and last.name is None and last.tool_index == ev.index:
                     last.parameters += ev.text  # one SSE chunk per call per increment
                 else:
                     calls.append(ToolCallItem(tool_index=ev.index, name=None, parameters=ev.text))
             elif isinstance(ev, ToolCallEnd):
+                self._settle(ev.index)
+                self._calls_ended += 1
                 self.current_tool_name_sent = False
             elif isinstance(ev, ToolCallMalformed):
                 if ev.index is not None:
-                    self.incomplete_tool_call_indices.add(ev.index)
+                    self._settle(ev.index)
+                    self.withdrawn_tool_call_indices.add(ev.index)
                 logger.warning(
                     "qwq: <tool_call> block at offset %d is not a call (%s); sent as content%s",
                     ev.offset,
@@ -163,6 +174,25 @@ class QwQDetector(BaseFormatDetector):  # type: ignore[misc]
             text.append(THINK_END)
             self._in_think = False
         return StreamingParseResult(normal_text="".join(text), calls=calls)
+
+    @property
+    def incomplete_tool_call_indices(self) -> set[int]:
+        """Read by serving_chat at the end of a stream: when not empty, ``finish_reason`` stays
+        ``stop`` instead of ``tool_calls``. That is right when no call survived (every announced
+        one was withdrawn), which is what the non-streaming response says too."""
+        return set() if self._calls_ended else set(self.withdrawn_tool_call_indices)
+
+    def _settle(self, index: int) -> None:
+        """A call is over: record what was streamed for it, where serving_chat looks."""
+        streamed = "".join(self._pieces.pop(index, ()))
+        self.streamed_args_for_tool[index] = streamed
+        self.prev_tool_call_arr[index]["arguments"] = streamed
+
+
+class QwQWholeCallDetector(QwQDetector):
+    """``qwq_whole``: every call in one piece, once its block validated; none is ever withdrawn."""
+
+    whole_calls = True
 
 
 _TEMPLATE_OPENS: dict[str, bool] = {}  # chat template -> its generation prompt opens <think>
@@ -268,7 +298,8 @@ class QwQReasoningDetector(BaseReasoningFormatDetector):  # type: ignore[misc]
 
 
 def register() -> None:
-    """Add ``qwq`` to SGLang's tool-call and reasoning parsers and their CLI choices (idempotent).
+    """Add ``qwq`` to SGLang's tool-call and reasoning parsers and ``qwq_whole`` to its tool-call
+    parsers, and to their CLI choices (idempotent).
 
     A built-in parser of the same name, if SGLang ever ships one, is left in place.
     """
@@ -277,18 +308,21 @@ def register() -> None:
     from sglang.srt.parser import reasoning_parser_names
     from sglang.srt.parser.reasoning_parser import ReasoningParser
 
-    for table, cls, names in (
-        (FunctionCallParser.ToolCallParserEnum, QwQDetector, parser_names.TOOL_CALL_PARSER_NAMES),
+    tools, tool_names = FunctionCallParser.ToolCallParserEnum, parser_names.TOOL_CALL_PARSER_NAMES
+    for table, name, cls, names in (
+        (tools, NAME, QwQDetector, tool_names),
+        (tools, WHOLE_CALLS_NAME, QwQWholeCallDetector, tool_names),
         (
             ReasoningParser.DetectorMap,
+            NAME,
             QwQReasoningDetector,
             reasoning_parser_names.REASONING_PARSER_NAMES,
         ),
     ):
-        if table.setdefault(NAME, cls) is not cls:
-            logger.warning("SGLang already has a %r parser (%s); keeping it", NAME, table[NAME])
-        if NAME not in names:
-            names.append(NAME)
+        if table.setdefault(name, cls) is not cls:
+            logger.warning("SGLang already has a %r parser (%s); keeping it", name, table[name])
+        if name not in names:
+            names.append(name)
 
 
 def __getattr__(name: str) -> Any:

@@ -42,8 +42,8 @@ def ask(client: Any, messages: list[dict[str, Any]], script: str | list[int], *,
 def check_parity(reply: Reply, text: str, *, stream: bool) -> None:
     """The client's message is the core's (``final_message``: ``parse()``, or in a stream the
     calls announced before one was withdrawn), and ``finish_reason`` is ``tool_calls`` exactly
-    when the final message has calls: a call the core withdraws (``ToolCallMalformed``) is in the
-    detector's ``incomplete_tool_call_indices``, so SGLang keeps ``stop``."""
+    when the final message has calls, also in a stream where a call was withdrawn after its name
+    went out (the detector's ``incomplete_tool_call_indices``)."""
     got = {"reasoning": reply.reasoning or None, "content": reply.content or None,
            "calls": [(c.name, c.arguments) for c in reply.tool_calls]}
     assert got == final_message(text, stream=stream, reasoning_parser="qwq")

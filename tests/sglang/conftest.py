@@ -22,5 +22,5 @@ def server() -> Iterator[tuple[str, Any]]:
 
     logging.getLogger("sglang").setLevel(logging.ERROR)
     with serve({"qwq": ("qwq", "qwq"), "stock": ("qwen25", "qwen3"),
-                "qwq_tools_only": ("qwq", None)}) as (base, script):
+                "qwq_tools_only": ("qwq", None), "qwq_whole": ("qwq_whole", "qwq")}) as (base, script):
         yield base, script

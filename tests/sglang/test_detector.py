@@ -46,7 +46,7 @@ def stream(parser: str, chunks: list[str], tools: list[Tool] = TOOLS,
                 assert c.tool_index not in names, "a call's name is sent once"
                 names[c.tool_index] = c.name
             args[c.tool_index] = args.get(c.tool_index, "") + c.parameters
-    withdrawn = getattr(p.detector, "incomplete_tool_call_indices", set())  # sent as text too
+    withdrawn = getattr(p.detector, "withdrawn_tool_call_indices", set())  # sent as text too
     return text, [(names.get(i), args[i]) for i in sorted(args) if i not in withdrawn]
 
 

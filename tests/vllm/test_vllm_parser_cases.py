@@ -55,7 +55,22 @@ HERMES_CASES = {
                  '"celsius", "num_days": 3}}\n</tool_call>',
     "nested_arguments": '<tool_call>\n{"name": "f", "arguments": {"a": {"b": [1, {"c": "}"}]}, '
                         '"d": "</tool_call>"}}\n</tool_call>',
+    "content_then_call_no_newline": 'Sure, let me check the weather.<tool_call>{"name": '
+                                    '"get_weather", "arguments": {"city": "NYC"}}</tool_call>',
+    "adjacent_calls": '<tool_call>{"name": "search", "arguments": {"q": "cats"}}</tool_call>'
+                      '<tool_call>{"name": "search", "arguments": {"q": "dogs"}}</tool_call>',
+    "content_and_call_single_chunk": 'Hi!<tool_call>{"name": "f", "arguments": {"x": 1}}'
+                                     "</tool_call>",
+    "serialized_arguments": '<tool_call>\n{"name": "get_db_config", "arguments": '
+                            '"{\\"param\\": \\"max_connections\\"}"}\n</tool_call>',
+    "bare_string_arguments": '<tool_call>\n{"name": "do_thing", "arguments": "hello"}\n'
+                             "</tool_call>",
 }
+# vLLM's newest hermes test (string-valued ``arguments``): streaming must return exactly what
+# non-streaming returns, and valid JSON. qwq's rule: a string holding a JSON object is that
+# object's text; any other string is no call, and the block stays content, on both paths.
+STRING_ARGUMENTS = ['{"param": "max_connections"}', "hello", "{hello world}", "[oops",
+                    '{"a": 1} tail text']
 
 
 @pytest.fixture(scope="module")
@@ -128,23 +143,44 @@ def test_hermes_case_non_streaming(tokenizer: Any, name: str) -> None:
         assert isinstance(json.loads(args), dict)
 
 
-@pytest.mark.parametrize("interval", INTERVALS)
-@pytest.mark.parametrize("name", HERMES_CASES)
-def test_hermes_case_streaming(tokenizer: Any, name: str, interval: int) -> None:
-    text = HERMES_CASES[name]
-    parser = ToolParserManager.get_tool_parser("qwq")(tokenizer, COOKBOOK_TOOLS)
+def stream_tool_parser(parser: Any, text: str, interval: int) -> Reconstructor:
+    """Feed ``text`` to the tool parser alone, ``interval`` tokens per delta, as vLLM does."""
     rec, previous, prev_ids, req = Reconstructor(), "", [], request()
     for delta, ids in deltas(text, interval):
         rec.add(parser.extract_tool_calls_streaming(previous, previous + delta, delta, prev_ids,
                                                     prev_ids + ids, ids, req))
         previous, prev_ids = previous + delta, prev_ids + ids
     rec.add(parser.finish_streaming())
+    return rec
+
+
+@pytest.mark.parametrize("interval", INTERVALS)
+@pytest.mark.parametrize("name", HERMES_CASES)
+def test_hermes_case_streaming(tokenizer: Any, name: str, interval: int) -> None:
+    text = HERMES_CASES[name]
+    parser = ToolParserManager.get_tool_parser("qwq")(tokenizer, COOKBOOK_TOOLS)
+    rec = stream_tool_parser(parser, text, interval)
     want = expected(text, start_in_reasoning=False)
     assert rec.result() == {"reasoning": None, "content": want["content"],
                             "calls": want["streamed_calls"]}
     # vLLM <= 0.22 reads these to finish the stream: they must equal what was streamed
     assert [a["arguments"] for a in parser.prev_tool_call_arr] == parser.streamed_args_for_tool
     assert parser.get_remaining_unstreamed_args() == ""
+
+
+@pytest.mark.parametrize("interval", [1, 2, 3, 5])
+@pytest.mark.parametrize("value", STRING_ARGUMENTS)
+def test_hermes_string_arguments_match_non_streaming(tokenizer: Any, value: str,
+                                                     interval: int) -> None:
+    text = "<tool_call>" + json.dumps({"name": "f", "arguments": value}) + "</tool_call>"
+    cls = ToolParserManager.get_tool_parser("qwq")
+    info = cls(tokenizer, COOKBOOK_TOOLS).extract_tool_calls(text, request())
+    got = stream_tool_parser(cls(tokenizer, COOKBOOK_TOOLS), text, interval).result()
+    assert got["calls"] == [(c.function.name, c.function.arguments) for c in info.tool_calls]
+    assert got["content"] == (info.content or None)
+    assert info.tools_called == (value == STRING_ARGUMENTS[0])  # only the serialized object
+    for _, arguments in got["calls"]:
+        assert json.loads(arguments) == json.loads(value)
 
 
 # -- layer 2: whole transcripts through vLLM's DelegatingParser, per reasoning-parser setting ------

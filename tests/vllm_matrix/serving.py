@@ -92,6 +92,7 @@ class _ModelConfig(SimpleNamespace):
             is_multimodal_model=False,
             enable_return_routed_experts=False,
             io_processor_plugin=None,
+            logits_processors=None,
         )
 
     def get_diff_sampling_param(self) -> dict[str, Any]:
@@ -172,9 +173,12 @@ class ScriptedEngine:
             await asyncio.sleep(0)
 
 
-def _models(model_config: Any) -> Any:
+def _models(engine: Any) -> Any:
     return SimpleNamespace(
-        model_config=model_config,
+        model_config=engine.model_config,
+        input_processor=engine.input_processor,
+        io_processor=engine.io_processor,
+        renderer=engine.renderer,
         model_name=lambda lora_request=None: MODEL,
         base_model_paths=[SimpleNamespace(name=MODEL, model_path=MODEL)],
         is_base_model=lambda name: name == MODEL,
@@ -188,7 +192,7 @@ def serving_chat(*, reasoning_parser: str | None = "qwq", tool_parser: str = "qw
     available = {
         "engine_client": engine,
         "model_config": engine.model_config,
-        "models": _models(engine.model_config),
+        "models": _models(engine),
         "response_role": "assistant",
         "request_logger": None,
         "chat_template": None,

@@ -60,8 +60,8 @@ def vllm_differs(name: str, stream: bool, message: dict[str, Any]) -> dict[str, 
         # the call's name and finish_reason hold; its arguments and the raw text vary by version.
         [(call, _)] = message["calls"]
         return {**message, "content": ANY, "calls": [(call, ANY)]}
-    if name == CUT_OFF and stream and VERSION >= (0, 33):
-        # 0.33 reports the length cut even when a call's name was streamed.
+    if name == CUT_OFF and stream and VERSION >= (0, 32):
+        # 0.32+ report the length cut even when a call's name was streamed (0.29: tool_calls).
         return {**message, "finish_reason": "length"}
     return message
 
