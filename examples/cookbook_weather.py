@@ -5,9 +5,9 @@ makes it call ``get_current_weather``; a forecast request for "x days" (it asks 
 (a ``get_n_day_weather_forecast`` call); then San Francisco and Glasgow at once (two parallel calls).
 Each returned assistant message object goes back into ``messages`` as it is, reasoning included.
 
-On vLLM 0.32 the calls come back as None, whatever the parser: ``tool_choice=None`` reaches vLLM as
-``"tool_choice": null``, and vLLM then drops the calls it parsed. ``cookbook_weather_fixed.py``
-is the version that works.
+``tool_choice=None`` reaches the server as ``"tool_choice": null``. OpenAI reads that as "auto"
+when tools are given, and so does the ``qwq`` tool parser on vLLM (vLLM 0.32 alone would drop the
+calls of a non-streamed reply); SGLang does it itself.
 
     python examples/cookbook_weather.py [BASE_URL [MODEL]]   # or OPENAI_BASE_URL / QWQ_MODEL
 """

@@ -6,10 +6,10 @@
 
 Strategy: each program is a separate ``python`` process that gets only the server URL and model
 name on its command line, exactly as ``python examples/<program>.py URL MODEL`` would from a shell;
-program 2 reads its turns from standard input. Each runs in its ``_fixed`` version, which differs
-from the tutorial's by the lines vLLM 0.32 itself needs, whatever the parser (marked in each file):
-programs 1 and 2 crash on the empty ``{}`` delta that ends every stream (OpenAI sends one too), and
-program 3's ``tool_choice=None`` makes vLLM drop the calls. See the README, "The tutorial's programs".
+program 2 reads its turns from standard input. Programs 1 and 2 run in their ``_fixed`` versions,
+which differ from the tutorial's by the lines vLLM 0.32 itself needs, whatever the parser (marked in
+each file): they crash on the empty ``{}`` delta that ends every stream (OpenAI sends one too).
+Program 3 runs as the tutorial has it. See the README, "The tutorial's programs".
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
 PROGRAMS: list[tuple[str, str]] = [
     ("single_turn_stream_fixed.py", ""),
     ("multi_turn_reasoning_fixed.py", "你好\nWhich is larger, 9.11 or 9.8?\n"),
-    ("cookbook_weather_fixed.py", ""),
+    ("cookbook_weather.py", ""),
 ]
 
 

@@ -291,6 +291,19 @@ class QwQToolParser(ToolParser):  # type: ignore[misc]
         self._end_ids = _end_token_ids(tokenizer)
         self._limit: int | None = None
 
+    def adjust_request(self, request: Any) -> Any:
+        """``"tool_choice": null`` with tools is ``"auto"`` (issue 11), as in OpenAI's API, where null
+        is the default. vLLM 0.32 takes null as "no tool choice" in its non-streaming branch and
+        drops the calls this parser found; every vLLM calls this hook for null on the request it
+        then serves. vLLM decides its tool grammar just before: null gets none, like "auto" unless
+        the request or server asks for strict calls (see README "Wire fields")."""
+        try:
+            if getattr(request, "tools", None) and getattr(request, "tool_choice", "") is None:
+                request.tool_choice = "auto"
+        except Exception:  # never fail a request over this
+            logger.exception("qwq tool parser could not read tool_choice=null as auto")
+        return super().adjust_request(request)
+
     def _options(self, request: Any) -> dict[str, Any]:
         none = getattr(request, "tool_choice", None) == "none"  # engine-based "none": calls -> text
         return {

@@ -6,8 +6,10 @@ nothing special: the servers pick the scripted QwQ transcript from the conversat
 status. Expected texts come from the transcript through the core (``final_message``), never from
 the server.
 
-The tutorial's own versions fail on vLLM 0.32 whatever the parser, and these tests pin exactly how
-(the README explains each); the ``_fixed`` versions beside them work on every route.
+Programs 1 and 2 as the tutorial has them fail on vLLM 0.32 whatever the parser, and these tests pin
+exactly how (the README explains each); their ``_fixed`` versions work on every route. Program 3 runs
+unchanged: its ``"tool_choice": null`` is read as "auto" by the ``qwq`` tool parser, and a direct
+wire test checks that null and "auto" return the same message, streamed and not.
 """
 
 from __future__ import annotations
@@ -17,13 +19,18 @@ import re
 import subprocess
 from typing import Any
 
+import httpx
 import pytest
+from vllm.parser import ParserManager
 
 from harness.conversation_scripts import reply_to
 from harness.tutorial_demo import run_program
+from harness.vllm_client import COOKBOOK_TOOLS
 from harness.vllm_server import VllmServer
 from tests.vllm import test_vllm_entrypoint, test_vllm_file_route, test_vllm_module_route
 from tests.vllm._shared import ServerPool, client_for, final_message
+from tests.vllm.test_vllm_parser_cases import request, tokenizer  # noqa: F401
+from tests.wire.rebuild import Message, chat_response, chat_stream, sse_events
 
 # reasoning parser -> the test module whose server configuration runs it
 ROUTES: dict[str, Any] = {
@@ -38,6 +45,7 @@ MODEL = "qwq"  # the test servers' model name, given on the command line as a us
 GREETING = reply_to("你好")
 TURNS = ["你好", "Which is larger, 9.11 or 9.8?"]
 HEADER = "=" * 20 + " {} " + "=" * 20
+PARALLEL = "what is the weather going to be like in San Francisco and Glasgow over the next 4 days"
 
 PROGRAMS = [  # (program, what the user types)
     ("single_turn_stream.py", ""),
@@ -45,7 +53,6 @@ PROGRAMS = [  # (program, what the user types)
     ("multi_turn_reasoning.py", "你好\n"),
     ("multi_turn_reasoning_fixed.py", "\n".join(TURNS) + "\n"),
     ("cookbook_weather.py", ""),
-    ("cookbook_weather_fixed.py", ""),
 ]
 _runs: dict[tuple[str, str], subprocess.CompletedProcess[str]] = {}
 
@@ -151,17 +158,10 @@ def test_program_2_streams_what_non_streaming_returns(route: str, server: VllmSe
 
 
 @ON_EVERY_ROUTE
-def test_program_3_as_the_cookbook_has_it_loses_the_calls(route: str, server: VllmServer) -> None:
-    """``tool_choice=None`` goes out as ``null``; vLLM 0.32 then drops the parsed calls."""
+def test_program_3_as_the_cookbook_has_it_asks_calls_and_calls_in_parallel(
+        route: str, server: VllmServer) -> None:
+    """Unchanged: its ``chat_completion_request`` sends ``"tool_choice": null`` every time."""
     done = run("cookbook_weather.py", route, server)
-    assert done.returncode == 0, done.stderr
-    assert "Function(arguments=" not in done.stdout
-    assert done.stdout.splitlines()[-1] == "None"  # the parallel calls
-
-
-@ON_EVERY_ROUTE
-def test_program_3_fixed_asks_calls_and_calls_in_parallel(route: str, server: VllmServer) -> None:
-    done = run("cookbook_weather_fixed.py", route, server)
     assert done.returncode == 0, done.stderr
     printed = done.stdout.splitlines()
     assert len(printed) == 5
@@ -177,3 +177,46 @@ def test_program_3_fixed_asks_calls_and_calls_in_parallel(route: str, server: Vl
     assert re.findall(r'"location": "([^"]+)"', parallel) == ["San Francisco, CA",
                                                               "Glasgow, Scotland"]
     assert parallel.count("name='get_n_day_weather_forecast'") == 2
+
+
+@ON_EVERY_ROUTE
+@pytest.mark.parametrize("stream", [False, True], ids=["nonstream", "stream"])
+def test_tool_choice_null_is_auto_on_the_wire(route: str, server: VllmServer, stream: bool) -> None:
+    """The raw request with ``"tool_choice": null`` gets what ``"auto"`` and no ``tool_choice`` get."""
+    got: dict[str, Message] = {}
+    for label, choice in (("null", {"tool_choice": None}), ("auto", {"tool_choice": "auto"}),
+                          ("absent", {})):
+        body = {"model": MODEL, "messages": [{"role": "user", "content": PARALLEL}],
+                "tools": COOKBOOK_TOOLS, "stream": stream, **choice}
+        url = f"{server.base_url}/chat/completions"
+        if stream:
+            with httpx.stream("POST", url, json=body, timeout=120) as resp:
+                got[label] = chat_stream(sse_events(resp.raise_for_status().read().decode()))
+        else:
+            got[label] = chat_response(httpx.post(url, json=body, timeout=120)
+                                       .raise_for_status().json())
+    assert got["null"] == got["auto"] == got["absent"]
+    assert [name for name, _ in got["null"].calls] == ["get_n_day_weather_forecast"] * 2
+    assert got["null"].finish == "tool_calls"
+
+
+@pytest.mark.parametrize("reasoning_parser", ["qwq", "deepseek_r1", None])
+def test_vllm_adjusting_the_request_turns_null_into_auto(tokenizer: Any,  # noqa: F811
+                                                         reasoning_parser: str | None) -> None:
+    """vLLM's own composed parser, whose ``adjust_request`` the server runs before serving: null
+    leaves it as "auto", with the grammar "auto" gets (none, at the default strict level). Where
+    "auto" would be constrained (``parallel_tool_calls: false``), vLLM decided on null before our
+    hook ran: no grammar (README "Wire fields")."""
+    parser_cls = ParserManager.get_parser(tool_parser_name="qwq",
+                                          reasoning_parser_name=reasoning_parser,
+                                          enable_auto_tools=True, tokenizer=tokenizer)
+
+    def adjusted(**fields: Any) -> Any:
+        return parser_cls(tokenizer, COOKBOOK_TOOLS).adjust_request(request(**fields))
+
+    null, auto = adjusted(tool_choice=None), adjusted(tool_choice="auto")
+    assert (null.tool_choice, null.structured_outputs) == ("auto", auto.structured_outputs)
+    assert auto.structured_outputs is None
+    null, auto = (adjusted(tool_choice=choice, parallel_tool_calls=False) for choice in (None, "auto"))
+    assert (null.tool_choice, null.structured_outputs) == ("auto", None)
+    assert auto.structured_outputs.structural_tag
