@@ -294,9 +294,10 @@ class QwQToolParser(ToolParser):  # type: ignore[misc]
     def adjust_request(self, request: Any) -> Any:
         """``"tool_choice": null`` with tools is ``"auto"`` (issue 11), as in OpenAI's API, where null
         is the default. vLLM 0.32 takes null as "no tool choice" in its non-streaming branch and
-        drops the calls this parser found; every vLLM calls this hook for null on the request it
-        then serves. vLLM decides its tool grammar just before: null gets none, like "auto" unless
-        the request or server asks for strict calls (see README "Wire fields")."""
+        drops the calls this parser found. vLLM runs this hook on the request it then serves, for
+        every ``tool_choice`` but "none"; where it does not, nothing changes. vLLM decides its tool
+        grammar just before: null gets none, like "auto" unless the request or server asks for
+        strict calls (see README "Wire fields")."""
         try:
             if getattr(request, "tools", None) and getattr(request, "tool_choice", "") is None:
                 request.tool_choice = "auto"
