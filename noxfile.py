@@ -108,7 +108,7 @@ VLLM_MATRIX_BASE = [
     "tqdm", "pyyaml", "regex", "cachetools", "psutil", "sentencepiece", "blake3", "py-cpuinfo",
     "protobuf", "aiohttp", "prometheus_client", "prometheus-fastapi-instrumentator", "tiktoken",
     "partial-json-parser", "pyzmq", "msgspec", "cloudpickle", "pybase64", "cbor2",
-    "setproctitle", "einops", "ijson", "filelock", "jinja2", "pillow", "python-json-logger",
+    "setproctitle", "einops", "ijson", "uvloop", "filelock", "jinja2", "pillow", "python-json-logger",
     "watchfiles", "diskcache", "lark", "safetensors", "jsonschema", "openai", "packaging", "sniffio", "distro", "jiter", "httpx", "fsspec", "hf-xet", "click>=8.4.2", "typer", "pycountry", "pydantic-extra-types", "apache-tvm-ffi", "gguf", "orjson", "lm-format-enforcer==0.11.3",
 ]  # fmt: skip
 _HF_4 = ["transformers==4.57.3", "huggingface-hub==0.36.0", "tokenizers==0.22.1"]
