@@ -5,7 +5,9 @@ at real QwQ token boundaries (1..8 tokens per delta) through ``DelegatingParser.
 exactly as ``OpenAIServingChat`` calls it, each ``DeltaMessage`` serialized as the server puts it in
 a chunk. ``tests.wire.rebuild`` merges the chunks as openai-python does (checking the streaming
 contract) and the result must equal the non-streaming message the same parser class gives for the
-same text (``DelegatingParser.parse``), except the documented truncation case. finish_reason is
+same text (``DelegatingParser.parse``), except the documented truncation case. The same messages
+also go through vLLM's own streaming ``/v1/responses`` event processor, whose items must agree (cut
+outputs end at the token limit, as the server flushes them). finish_reason is
 decided by the serving loop, not the parser: the real-server tests (``test_wire_vllm_server``)
 check it.
 """
