@@ -264,7 +264,8 @@ def _message(
 def _responses_safe(
     events: list[Event], open_calls: Collection[int], last: bool
 ) -> tuple[list[Event], list[Event]]:
-    """``events`` cut into what goes out now and what waits for the next delta, so that no message
+    """For a ``/v1/responses`` request (chat completions and ``/v1/messages`` carry any message):
+    ``events`` cut into what goes out now and what waits for the next delta, so that no message
     carries text after argument bytes of a call an earlier message opened. vLLM 0.32's streaming
     ``/v1/responses`` splits a message into reasoning, then content, then tool calls, and then takes
     the argument bytes of an already open call for a new call without a name: a pydantic error that
@@ -329,6 +330,7 @@ class QwQToolParser(ToolParser):  # type: ignore[misc]
         self._ids: dict[int, str] = {}
         self._pieces: dict[int, list[str]] = {}  # arguments of calls still open
         self._carry: list[Event] = []  # text held for the next delta (see _responses_safe)
+        self._responses = False  # serving /v1/responses: see _responses_safe
         self._last: Any = None  # the message the latest delta returned
         self._failed = False
         self._closed = False
@@ -414,13 +416,15 @@ class QwQToolParser(ToolParser):  # type: ignore[misc]
             if self._parser is None:
                 self._parser = StreamParser(**self._options(request))
                 self._limit = _token_limit(request)
+                self._responses = hasattr(request, "max_output_tokens")  # a /v1/responses request
             events = self._parser.feed(delta_text)
             if self._carry:
                 events = self._carry + events
             last = _is_last_delta(self._end_ids, delta_token_ids, current_token_ids, self._limit)
             if last:
                 events += self._close()
-            events, self._carry = _responses_safe(events, self._pieces, last)
+            if self._responses:
+                events, self._carry = _responses_safe(events, self._pieces, last)
             return self._emit(events)
         except Exception:
             logger.exception("qwq tool parser failed; streaming the rest as content")
@@ -432,8 +436,10 @@ class QwQToolParser(ToolParser):  # type: ignore[misc]
         try:
             if self._parser is None or self._failed:
                 return None
-            events, self._carry = _responses_safe(self._carry + self._close(), self._pieces, True)
-            self._drop_withdrawn_arguments(events)
+            events = self._carry + self._close()
+            if self._responses:
+                events, self._carry = _responses_safe(events, self._pieces, True)
+                self._drop_withdrawn_arguments(events)
             return self._emit(events)
         except Exception:
             logger.exception("qwq tool parser failed at the end of the stream")
