@@ -12,7 +12,9 @@ of a hook: on an internal error the delta goes out as content. The version-depen
 the one ``try`` block below. Loading: ``--tool-parser-plugin qwq_tool_parser.qwq_vllm`` or the path
 of this file (it may be imported twice: registration is idempotent), or the entry point in
 ``qwq_vllm_register``. ``--tool-call-parser qwq_whole`` is the same parser in whole-call mode: each
-call goes out in one delta (id, name and complete arguments) once its block has validated.
+call goes out in one delta (id, name and complete arguments) once its block has validated. Serving
+``/v1/responses``, messages are shaped so that vLLM's Responses event processor can take them
+(``_responses_safe``).
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ chat completions, ``/v1/responses`` (function_call items, ``function_call_argume
 ``/v1/messages`` (Anthropic ``tool_use`` blocks, ``input_json_delta``, ``stop_reason``). What a client
 rebuilds from each stream (``tests.wire.rebuild``) must equal the non-streaming response of the same
 endpoint, ``finish_reason``/``stop_reason``/``status`` included, but for the documented truncation
-rule. Output cut off by ``max_tokens`` inside a call reports the truncation (``length``).
+rule. Output cut off by max tokens inside a call reports the truncation on every endpoint
+(``length``, ``max_tokens``, ``incomplete``); what each endpoint carries then is pinned exactly.
 """
 
 from __future__ import annotations
