@@ -12,6 +12,7 @@ import pathlib
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from qwq_tool_parser import chat_template_path, parse
 
@@ -30,6 +31,8 @@ from tests.sglang._server import (
     serve,
 )
 from tests.vllm._shared import FIXTURES, transcript
+from tests.wire.cases import check_wire
+from tests.wire.rebuild import Message, chat_response, chat_stream, sse_events
 
 ARGS = [*PARSERS, "--chat-template", str(chat_template_path())]
 STREAM = pytest.mark.parametrize("stream", [True, False], ids=["stream", "nonstream"])
@@ -163,6 +166,59 @@ def test_concurrent_streams_each_get_their_own_calls(server: SGLangServer) -> No
         assert result(got[str(i)]) == [
             {"location": f"City {i}-{k}", "format": "celsius", "num_days": i}
             for k in range(1 + i % 3)]
+
+
+# -- tool_choice required / named and parallel_tool_calls=false: the qwq structural tag ---------
+# SGLang builds the grammar from the detector's get_structural_tag (required/named) and
+# get_auto_tool_call_structural_tag (auto); its reasoner grammar starts it after </think>. Each
+# request goes out as raw JSON, streamed and not; the stream is rebuilt as a client merges it
+# (tests.wire.rebuild) and must equal the response, which is parse() of what the model wrote.
+
+NAMED = {"type": "function", "function": {"name": "get_n_day_weather_forecast"}}
+FIRST_CALL = PARALLEL[: PARALLEL.index("</tool_call>") + len("</tool_call>")]
+CHOICES: dict[str, tuple[str, dict[str, Any], str]] = {  # script, request fields, text let through
+    "required": (PARALLEL, {"tool_choice": "required"}, PARALLEL),
+    "named": (GLASGOW, {"tool_choice": NAMED}, GLASGOW),
+    # The script writes two calls; the grammar ends the turn after the first (the scripted
+    # processor then finds its next token forbidden and ends with <|im_end|>).
+    "required-one-call": (PARALLEL, {"tool_choice": "required", "parallel_tool_calls": False},
+                          FIRST_CALL),
+    "named-one-call": (PARALLEL, {"tool_choice": NAMED}, FIRST_CALL),
+    "auto-one-call": (PARALLEL, {"tool_choice": "auto", "parallel_tool_calls": False}, FIRST_CALL),
+    "required-single": (GLASGOW, {"tool_choice": "required", "parallel_tool_calls": False},
+                        GLASGOW),
+}
+
+
+def _wire(server: SGLangServer, script: str, fields: dict[str, Any], stream: bool) -> Message:
+    body = {"model": "qwq", "messages": USER, "tools": COOKBOOK_TOOLS, "stream": stream,
+            **fields, **script_fields(script)}
+    url = f"{server.base_url}/chat/completions"
+    if not stream:
+        return chat_response(httpx.post(url, json=body, timeout=120).raise_for_status().json())
+    with httpx.stream("POST", url, json=body, timeout=120) as resp:
+        return chat_stream(sse_events(resp.raise_for_status().read().decode()))
+
+
+@pytest.fixture(scope="module")
+def choice_replies(server: SGLangServer) -> dict[str, Any]:
+    return concurrently({f"{key}-{m}": functools.partial(_wire, server, script, fields, s)
+                         for key, (script, fields, _) in CHOICES.items() for m, s in MODES.items()})
+
+
+@pytest.mark.parametrize("key", CHOICES)
+def test_tool_choice_under_the_qwq_grammar(choice_replies: dict[str, Any], key: str) -> None:
+    """Reasoning first, then exactly the calls the choice allows; streamed == non-streamed."""
+    _, fields, kept = CHOICES[key]
+    full = result(choice_replies[f"{key}-nonstream"])
+    streamed = result(choice_replies[f"{key}-stream"])
+    want = parse(kept)
+    assert full == Message(want.reasoning, want.content or None,
+                           [(c.name, c.arguments) for c in want.tool_calls], "tool_calls")
+    check_wire(streamed, full, exact=True)
+    assert full.reasoning and full.reasoning.startswith("The user")
+    if fields.get("parallel_tool_calls") is False or isinstance(fields["tool_choice"], dict):
+        assert len(full.calls) == 1
 
 
 # -- a multi-turn agent loop through the fixed template (--chat-template) ----------------------
