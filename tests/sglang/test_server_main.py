@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import pathlib
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,9 +17,11 @@ import httpx
 import pytest
 from qwq_tool_parser import chat_template_path, parse
 
+from harness.conversation_scripts import reply_to
 from harness.qwen_tokenizer import encode, load_tokenizer
 from harness.sglang_script import script_fields
 from harness.sglang_server import PARSERS, SGLangServer
+from harness.tutorial_demo import run_program
 from harness.vllm_client import COOKBOOK_TOOLS, arguments
 from tests.sglang._server import (
     USER,
@@ -30,7 +33,7 @@ from tests.sglang._server import (
     result,
     serve,
 )
-from tests.vllm._shared import FIXTURES, transcript
+from tests.vllm._shared import FIXTURES, final_message, transcript
 from tests.wire.cases import check_wire
 from tests.wire.rebuild import Message, chat_response, chat_stream, sse_events
 
@@ -78,6 +81,54 @@ def test_single_turn_streaming_loop(client: Any) -> None:
     want = parse(script)
     assert ("".join(reasoning), "".join(printed)) == (want.reasoning, want.content)
     assert want.content == "Hello! How can I help you today?"
+
+
+# The tutorial's programs, run as a user runs them (``python examples/<p>.py URL MODEL``, nothing
+# special in the requests: the server picks the transcript from the conversation), all at once.
+PROGRAMS = {"single_turn_stream.py": "", "single_turn_stream_fixed.py": "",
+            "multi_turn_reasoning.py": "你好\n",
+            "multi_turn_reasoning_fixed.py": "你好\nWhich is larger, 9.11 or 9.8?\n",
+            "cookbook_weather.py": ""}
+BANNER = "=" * 20 + " {} " + "=" * 20
+
+
+@pytest.fixture(scope="module")
+def programs(server: SGLangServer) -> dict[str, Any]:
+    return concurrently({name: functools.partial(run_program, name, typed, server.base_url,
+                                                 server.model_name, timeout=240)
+                         for name, typed in PROGRAMS.items()})
+
+
+def test_tutorial_programs_1_and_2_unchanged_crash_on_sglangs_last_chunk(
+        programs: dict[str, Any]) -> None:
+    """As on vLLM: SGLang 0.5.23 ends the stream with a delta whose ``content`` is null (OpenAI's
+    API does too), which the tutorial's ``"".join`` and ``+=`` do not expect; the ``_fixed``
+    versions differ in exactly those lines."""
+    one = result(programs["single_turn_stream.py"])
+    two = result(programs["multi_turn_reasoning.py"])
+    assert one.returncode == 1 and "expected str instance, NoneType found" in one.stderr
+    assert two.returncode == 1 and 'concatenate str (not "NoneType")' in two.stderr
+    want = final_message(reply_to("你好"), stream=True, reasoning_parser="qwq")
+    assert two.stdout.endswith(f"{want['reasoning']}\n{BANNER.format('answer')}\n"
+                               f"{want['content']}None")
+
+
+def test_tutorial_programs_fixed_and_cookbook_run(programs: dict[str, Any]) -> None:
+    one, two = (result(programs[p]) for p in ("single_turn_stream_fixed.py",
+                                              "multi_turn_reasoning_fixed.py"))
+    assert one.returncode == 0 and two.returncode == 0, (one.stderr, two.stderr)
+    assert one.stdout == final_message(reply_to("你好"), stream=True,
+                                       reasoning_parser="qwq")["content"] + "\n"
+    for turn in PROGRAMS["multi_turn_reasoning_fixed.py"].splitlines():
+        want = final_message(reply_to(turn), stream=True, reasoning_parser="qwq")
+        assert (f"{BANNER.format('reasoning')}\n{want['reasoning']}\n{BANNER.format('answer')}\n"
+                f"{want['content']}\n") in two.stdout
+    three = result(programs["cookbook_weather.py"])
+    assert three.returncode == 0, three.stderr
+    *_, five_days, parallel = three.stdout.splitlines()
+    assert "finish_reason='tool_calls'" in five_days and '"num_days": 5}' in five_days
+    assert re.findall(r'"location": "([^"]+)"', parallel) == ["San Francisco, CA",
+                                                              "Glasgow, Scotland"]
 
 
 def _cookbook_flow(client: Any, stream: bool) -> None:

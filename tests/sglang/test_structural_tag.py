@@ -1,5 +1,5 @@
-"""The grammar SGLang builds for ``tool_choice`` and ``parallel_tool_calls`` with ``--tool-call-parser
-qwq``: asked for through SGLang's own ``FunctionCallParser.get_structure_constraint`` (the call
+"""The grammar SGLang builds for ``tool_choice`` and ``parallel_tool_calls`` with the ``qwq`` tool
+parser: asked for through SGLang's own ``FunctionCallParser.get_structure_constraint`` (the call
 serving_chat makes), compiled by XGrammar, and matched against what QwQ writes after ``</think>``.
 The real server runs the same grammar in tests/sglang/test_server_main.py.
 """
