@@ -38,7 +38,7 @@ from ._events import (
     ToolCallMalformed,
     ToolCallStart,
 )
-from ._json_validator import JsonValidator, check_json_object
+from ._json_validator import JsonValidator, check_json_object, continues_string
 from ._markup import CALL_CLOSE, CALL_OPEN, WHITESPACE, partial_tag_start, skip_whitespace
 
 MAX_NESTING = 256
@@ -135,7 +135,7 @@ class CallBlock:
         self._args_start = self._args_end = -1  # raw span of the arguments value
         self._args_text = ""  # decoded string arguments, trimmed, once their string closed
         self._args_unsent: list[str] = []  # argument text announced but not yet emitted
-        self._streaming = False  # inside announced object arguments: the hot path may apply
+        self._streaming = False  # inside a string in announced object arguments: the hot path
         self._scan_origin = 0  # index in the scanned text of the first character of this scan
         self._hold = 0  # where a possible partial tag starts in the scanned text
 
@@ -324,7 +324,7 @@ class CallBlock:
                     self._args_unsent.append(text[i:j])
             elif self._name is not None:
                 self._announce(text[i:j])
-            self._streaming = self.index is not None and not validator.done
+            self._streaming = self.index is not None and validator.in_string
         elif role == _NAME and self._name is None:
             self._name_parts.append(text[i:j])
         if validator.done:
@@ -431,7 +431,7 @@ class CallBlock:
         """The hot path of a long argument: ``text`` continues a string inside announced object
         arguments with nothing but plain string characters. Returns None where the full
         :meth:`scan` is needed."""
-        if self._streaming and self._validator.continues_string(text):
+        if self._streaming and continues_string(text):
             self._raw.append(text)
             self._raw_len += len(text)
             return ToolCallArgumentsDelta(index=self.index, text=text)  # type: ignore[arg-type]

@@ -6,8 +6,9 @@ converted, and no ``int`` digit limit applies). ``feed(text, i, n)`` consumes ``
 it stays a prefix of a valid value and returns where it stopped: at ``n``, just after the value
 (``done``), or *at* the first character that cannot continue it (``problem`` says why). It consumes
 nothing of that character and keeps its state, so a caller may look at it (a ``<`` may start a
-tag), and even feed it again later. Runs of string characters, digits and whitespace are skipped
-with compiled regexes; everything else costs a few Python operations per character: linear time.
+tag), and even feed it again later. Runs of string characters (with the escapes that need no
+surrogate check), digits and whitespace are skipped with compiled regexes; everything else costs a
+few Python operations per character: linear time.
 
 It accepts exactly what ``json.loads(text, parse_constant=reject)`` accepts, with two deliberate
 differences, both so that what it accepts can always be encoded as UTF-8 and read by any process:
@@ -29,7 +30,13 @@ from ._markup import WHITESPACE
 
 _WS_RUN = re.compile(r"[ \t\r\n]*")
 _DIGITS = re.compile(r"[0-9]*")
-_STRING_STOP = re.compile(r'["\\\x00-\x1f\ud800-\udfff]')
+# What continues a string body as it is: plain characters, simple escapes and \u escapes of
+# non-surrogates (everything but "d" first, or "d" and then 0-7). Its alternatives start with
+# different characters and nothing follows the run, so ``match`` never backtracks: linear time.
+_STRING_RUN = re.compile(
+    r'(?:[^"\\\x00-\x1f\ud800-\udfff]+|\\["\\/bfnrt]'
+    r"|\\u(?:[0-9a-cA-CefEF][0-9a-fA-F]{3}|[dD][0-7][0-9a-fA-F]{2}))*"
+)
 _HEX = frozenset("0123456789abcdefABCDEF")
 _SIMPLE_ESCAPES = frozenset('"\\/bfnrt')
 _LOW_SECOND = frozenset("cdefCDEF")  # second hex digit of \uDC00-\uDFFF
@@ -98,10 +105,10 @@ class JsonValidator:
         """The value is complete (nothing more may be fed)."""
         return self._state == _DONE
 
-    def continues_string(self, text: str) -> bool:
-        """Inside a string body (not within an escape), ``text`` holds only characters that
-        continue it as they are: the caller may skip :meth:`feed` for it."""
-        return self._state == _STRING and _STRING_STOP.search(text) is None
+    @property
+    def in_string(self) -> bool:
+        """Inside a string body, not within an escape."""
+        return self._state == _STRING
 
     def end(self) -> bool:
         """The text ended: True if it held one complete value (a number may end only here)."""
@@ -120,10 +127,9 @@ class JsonValidator:
         while i < n:
             state = self._state
             if state == _STRING:
-                m = _STRING_STOP.search(text, i, n)
-                if m is None:
+                i = _STRING_RUN.match(text, i, n).end()  # type: ignore[union-attr]
+                if i == n:
                     return n
-                i = m.start()
                 c = text[i]
                 if c == '"':
                     i += 1
@@ -136,10 +142,7 @@ class JsonValidator:
                 if c != "\\":
                     what = "a control character" if c < " " else "a lone surrogate"
                     return self._fail(text, i, f"{what} in a JSON string")
-                if i + 1 < n and text[i + 1] in _SIMPLE_ESCAPES:  # the common escapes, inline
-                    i += 2
-                    continue
-                self._state = _ESCAPE
+                self._state = _ESCAPE  # cut off at n, a surrogate's \u escape, or invalid
                 i += 1
                 continue
             c = text[i]
@@ -317,3 +320,9 @@ def check_json_object(text: str, max_depth: int) -> str | None:
     if _WS_RUN.match(text, j).end() != n:  # type: ignore[union-attr]
         return "text follows the JSON object"
     return None
+
+
+def continues_string(text: str) -> bool:
+    """``text`` holds only characters and whole escapes that continue a string body (where
+    :attr:`JsonValidator.in_string`) as they are: feeding it would consume it all and stay there."""
+    return _STRING_RUN.match(text).end() == len(text)  # type: ignore[union-attr]
