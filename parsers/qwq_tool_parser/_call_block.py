@@ -38,7 +38,7 @@ from ._events import (
     ToolCallMalformed,
     ToolCallStart,
 )
-from ._json_validator import JsonValidator, check_json_object, continues_string
+from ._json_validator import JsonValidator, check_json_object, match_string_run
 from ._markup import CALL_CLOSE, CALL_OPEN, WHITESPACE, partial_tag_start, skip_whitespace
 
 MAX_NESTING = 256
@@ -429,9 +429,9 @@ class CallBlock:
 
     def stream_string_piece(self, text: str) -> ToolCallArgumentsDelta | None:
         """The hot path of a long argument: ``text`` continues a string inside announced object
-        arguments with nothing but plain string characters. Returns None where the full
+        arguments with nothing but string characters and whole escapes. Returns None where the full
         :meth:`scan` is needed."""
-        if self._streaming and continues_string(text):
+        if self._streaming and match_string_run(text).end() == len(text):  # type: ignore[union-attr]
             self._raw.append(text)
             self._raw_len += len(text)
             return ToolCallArgumentsDelta(index=self.index, text=text)  # type: ignore[arg-type]
