@@ -59,4 +59,5 @@ def tool_calls_tag(
                          "stop_after_first": one_call})  # fmt: skip
         if one_call:
             elements.append(whitespace)
-    return {"type": "structural_tag", "format": {"type": "sequence", "elements": elements}}
+    fmt = elements[0] if len(elements) == 1 else {"type": "sequence", "elements": elements}
+    return {"type": "structural_tag", "format": fmt}

@@ -40,6 +40,7 @@ from qwq_tool_parser import (
     parse,
     starts_in_reasoning,
 )
+from qwq_tool_parser._structural_tag import tool_calls_tag
 from qwq_tool_parser.qwq_vllm_check import log_check
 
 # -- version shim (vLLM 0.10-0.33) -----------------------------------------------------------------
@@ -630,25 +631,15 @@ def _qwq_structural_tag(
     reasoning: bool,
     token_suffix: str = "",
 ) -> Any:
-    """Hermes' call envelope, but with QwQ's whitespace before and ``\\n`` between calls."""
-    tags = [
-        _xs.TagFormat(
-            begin=f'<tool_call>{nl}{{"name": "{t.function.name}", "arguments": ',
-            content=_xs.JSONSchemaFormat(json_schema=_function_parameters(t.function)),
-            end=f"}}{nl}</tool_call>",
-        )
-        for t in tools
-        for nl in ("\n", "")
-    ]
-    if tool_choice == "auto":
-        return _xs.StructuralTag(
-            format=_xs.TriggeredTagsFormat(triggers=["<tool_call>"], tags=tags)
-        )
-    ws = _xs.RegexFormat(pattern=r"[ \t\r\n]*")
-    calls = _xs.TagsWithSeparatorFormat(
-        tags=tags, separator="\n", at_least_one=True, stop_after_first=tool_choice == "forced"
+    """QwQ's call grammar (``_structural_tag``): ``auto`` constrains only what follows a
+    ``<tool_call>``; ``required`` and named (``forced``, one call) allow calls and whitespace only."""
+    schemas = [(t.function.name, _function_parameters(t.function)) for t in tools]
+    # vLLM says ``true`` for a tool without parameters; the arguments must still be an object
+    grammar_tools = [(name, s if isinstance(s, Mapping) else None) for name, s in schemas]
+    tag = tool_calls_tag(
+        grammar_tools, required=tool_choice != "auto", one_call=tool_choice == "forced"
     )
-    return _xs.StructuralTag(format=_xs.SequenceFormat(elements=[ws, calls, ws]))
+    return _xs.StructuralTag.model_validate(tag)
 
 
 def register() -> None:
