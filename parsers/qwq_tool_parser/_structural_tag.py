@@ -6,8 +6,8 @@ Strategy. The tag is plain JSON in XGrammar's structural-tag format (``{"type": 
 XGrammar import; an adapter validates it into its engine's model. It describes what QwQ writes
 after ``</think>``, not a generic envelope: the ``\\n\\n`` (any whitespace) before the first call,
 ``<tool_call>\\n{"name": "...", "arguments": {...}}\\n</tool_call>`` (the newlines inside the block
-optional), ``\\n`` between calls. Arguments are a JSON object: the tool's schema when it is strict,
-any object otherwise (a block whose arguments are not an object is not a call, so "required" must
+optional), ``\\n`` between calls. Arguments are a JSON object: the schema the adapter passes (vLLM
+its own choice, SGLang a strict tool's), any object otherwise (a block whose arguments are not an object is not a call, so "required" must
 not allow one). ``think=True`` puts the think block in front (any text up to ``</think>``) for an
 engine that does not start the grammar after the reasoning itself.
 """
