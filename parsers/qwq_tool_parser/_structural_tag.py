@@ -7,9 +7,10 @@ XGrammar import; an adapter validates it into its engine's model. It describes w
 after ``</think>``, not a generic envelope: the ``\\n\\n`` (any whitespace) before the first call,
 ``<tool_call>\\n{"name": "...", "arguments": {...}}\\n</tool_call>`` (the newlines inside the block
 optional), ``\\n`` between calls. Arguments are a JSON object: the schema the adapter passes (vLLM
-its own choice, SGLang a strict tool's), any object otherwise (a block whose arguments are not an object is not a call, so "required" must
-not allow one). ``think=True`` puts the think block in front (any text up to ``</think>``) for an
-engine that does not start the grammar after the reasoning itself.
+its own choice, SGLang a strict tool's), any object otherwise (a block whose arguments are not an
+object is not a call, so "required" must not allow one). ``think=True`` puts the think block in
+front (any text up to ``</think>``) for an engine that does not start the grammar after the
+reasoning itself.
 """
 
 from __future__ import annotations
