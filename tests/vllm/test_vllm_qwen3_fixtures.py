@@ -21,7 +21,7 @@ from vllm.tokenizers.hf import get_cached_tokenizer
 from harness import qwen_tokenizer
 from harness.tiny_model import build_model_dir
 from harness.vllm_client import COOKBOOK_TOOLS
-from tests.qwen3_fixtures import FIXTURES, expected, render, template
+from tests.qwen3_fixtures import FIXTURES, check, expected, render, template
 from tests.vllm.test_vllm_parser_cases import EOS, Reconstructor, deltas
 
 SOURCES = ["tokenizer", "request"]  # where the template is: the model's own, or the request's
@@ -74,7 +74,8 @@ def test_streaming(tokenizers: dict[str, Any], name: str, source: str,
     for k, (delta, ids) in enumerate(steps):
         rec.add(parser.parse_delta(delta, ids, req, prompt, finished=k == len(steps) - 1))
     got = rec.result()
-    assert _message(got["reasoning"], got["content"], got["calls"]) == expected(FIXTURES[name])
+    check(FIXTURES[name], _message(got["reasoning"], got["content"], got["calls"]), stream=True,
+          reasoning_parser=reasoning_parser)
 
 
 @pytest.mark.parametrize("reasoning_parser", ["qwq", None])
@@ -88,14 +89,7 @@ def test_non_streaming(tokenizers: dict[str, Any], name: str, source: str,
     reasoning, content, calls = parser.parse(text, req, enable_auto_tools=True,
                                              model_output_token_ids=qwen_tokenizer.encode(text))
     got = _message(reasoning, content, [(c.name, c.arguments) for c in calls or []])
-    want = expected(FIXTURES[name])
-    if reasoning_parser is None and want[0] is not None:
-        # vLLM's non-streaming API gives a tool parser no reasoning slot: the think block stays
-        # in content as text (README "Wire fields"); the calls are the same.
-        assert got[0] is None and got[2] == want[2]
-        assert got[1] is not None and got[1].endswith(want[1] or "")
-    else:
-        assert got == want
+    check(FIXTURES[name], got, stream=False, reasoning_parser=reasoning_parser)
     assert parser.count_reasoning_tokens(qwen_tokenizer.encode(text)) == (
-        0 if reasoning_parser is None or want[0] is None else
+        0 if reasoning_parser is None or expected(FIXTURES[name])[0] is None else
         qwen_tokenizer.encode(text).index(151668))
