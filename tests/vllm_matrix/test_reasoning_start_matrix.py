@@ -5,6 +5,7 @@ the fixture's expectation exactly (README "Where reasoning starts", version note
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
@@ -15,17 +16,18 @@ from tests.qwen3_fixtures import FIXTURES, check, render, template
 from tests.vllm_matrix.serving import VERSION, load_tokenizer, run, serving_chat
 
 # The tool parser alone is claimed from 0.30 (README "vLLM versions": no "no reasoning parser"
-# signal before). Before 0.20 this module is not collected (conftest.py, README version note).
-PARSERS = {"qwq": "qwq", "tools_only": None} if VERSION >= (0, 30) else {"qwq": "qwq"}
+# signal before); it runs on 0.33 here (on 0.32 through tests/vllm). Before 0.20 this module is not
+# collected (conftest.py, README version note).
+PARSERS = {"qwq": "qwq", "tools_only": None} if VERSION >= (0, 33) else {"qwq": "qwq"}
 
 
 @pytest.fixture(scope="module")
 def tokenizers() -> dict[str, Any]:
-    """A tokenizer per template name, with that template as its own."""
-    out = {}
+    """A tokenizer per template name, with that template as its own (copies of one loaded)."""
+    loaded, out = load_tokenizer(), {}
     for fixture in FIXTURES.values():
         if fixture["template"] not in out:
-            out[fixture["template"]] = tokenizer = load_tokenizer()
+            out[fixture["template"]] = tokenizer = copy.copy(loaded)
             tokenizer.chat_template = template(fixture)
     return out
 
