@@ -6,10 +6,11 @@ Strategy. The tag is plain JSON in XGrammar's structural-tag format (``{"type": 
 XGrammar import; an adapter validates it into its engine's model. It describes what QwQ writes
 after ``</think>``, not a generic envelope: the ``\\n\\n`` (any whitespace) before the first call,
 ``<tool_call>\\n{"name": "...", "arguments": {...}}\\n</tool_call>`` (the newlines inside the block
-optional), ``\\n`` between calls. Arguments are a JSON object: the tool's schema when it is strict,
-any object otherwise (a block whose arguments are not an object is not a call, so "required" must
-not allow one). ``think=True`` puts the think block in front (any text up to ``</think>``) for an
-engine that does not start the grammar after the reasoning itself.
+optional), ``\\n`` between calls. Arguments are a JSON object: the schema the adapter passes (vLLM
+its own choice, SGLang a strict tool's), any object otherwise (a block whose arguments are not an
+object is not a call, so "required" must not allow one). ``think=True`` puts the think block in
+front (any text up to ``</think>``) for an engine that does not start the grammar after the
+reasoning itself.
 """
 
 from __future__ import annotations
@@ -59,4 +60,5 @@ def tool_calls_tag(
                          "stop_after_first": one_call})  # fmt: skip
         if one_call:
             elements.append(whitespace)
-    return {"type": "structural_tag", "format": {"type": "sequence", "elements": elements}}
+    fmt = elements[0] if len(elements) == 1 else {"type": "sequence", "elements": elements}
+    return {"type": "structural_tag", "format": fmt}

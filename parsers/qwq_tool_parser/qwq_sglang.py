@@ -61,6 +61,7 @@ from qwq_tool_parser import (
     starts_in_reasoning,
 )
 from qwq_tool_parser._structural_tag import tool_calls_tag
+from qwq_tool_parser._template_start import template_starts_in_reasoning
 
 NAME = "qwq"
 """The name of both parsers on SGLang's command line."""
@@ -250,27 +251,6 @@ class QwQWholeCallDetector(QwQDetector):
     whole_calls = True
 
 
-_TEMPLATE_OPENS: dict[str, bool] = {}  # chat template -> its generation prompt opens <think>
-
-
-def _template_opens_think(tokenizer: Any) -> bool:
-    """Whether the served chat template's generation prompt leaves a think block open (rendered
-    once per template; True, QwQ's, if there is no template or it does not render)."""
-    template = getattr(tokenizer, "chat_template", None)
-    if not isinstance(template, str):
-        return True
-    if template not in _TEMPLATE_OPENS:
-        try:
-            prompt = tokenizer.apply_chat_template(
-                [{"role": "user", "content": "."}], add_generation_prompt=True, tokenize=False
-            )
-            _TEMPLATE_OPENS[template] = starts_in_reasoning(str(prompt))
-        except Exception:
-            logger.exception("qwq: the chat template did not render; assuming QwQ's open block")
-            _TEMPLATE_OPENS[template] = True
-    return _TEMPLATE_OPENS[template]
-
-
 def _start_in_reasoning(
     force_reasoning: bool | None,
     continue_final_message: bool,
@@ -286,7 +266,7 @@ def _start_in_reasoning(
     templates that never open a block (Qwen3-2507 Instruct). A prefilled final assistant message
     (``continue_final_message``) is appended after the generation prompt, so its last think tag,
     if it has one, decides instead."""
-    opened = force_reasoning is not False and _template_opens_think(tokenizer)
+    opened = force_reasoning is not False and template_starts_in_reasoning(tokenizer) is not False
     if continue_final_message and isinstance(previous_content, str):
         return starts_in_reasoning((THINK_OPEN if opened else "") + previous_content)
     return opened

@@ -40,6 +40,8 @@ from qwq_tool_parser import (
     parse,
     starts_in_reasoning,
 )
+from qwq_tool_parser._structural_tag import tool_calls_tag
+from qwq_tool_parser._template_start import template_starts_in_reasoning
 from qwq_tool_parser.qwq_vllm_check import log_check
 
 # -- version shim (vLLM 0.10-0.33) -----------------------------------------------------------------
@@ -131,9 +133,13 @@ def _parallel_tool_calls(request: Any) -> bool:
 # -- where the output starts (see README "Where reasoning starts") ---------------------------------
 # The rule reads the prompt (``starts_in_reasoning``). vLLM hands it over on the streaming path
 # (``is_reasoning_end(prompt_ids)``, every version) and, from 0.33, on both paths
-# (``set_prompt_token_ids``). Where it does not (0.32 non-streaming, and the tool parser without a
-# reasoning parser), the request says what it can: a prefilled final assistant message ends the
-# prompt with its own text, and ``enable_thinking: false`` means the template closed the block.
+# (``set_prompt_token_ids``; 0.32's serving code calls it too, but on the composed parser, which
+# drops it). Where it does not (0.32 and older non-streaming, and the tool parser without a
+# reasoning parser), the request and tokenizer say what they can, in this order: a prefilled final
+# assistant message ends the prompt with its own text; a template sent with the request
+# (``chat_template``) is rendered; ``enable_thinking: false`` means the template closed the block;
+# else the tokenizer's own template is rendered (each rendered once per template and kwargs). The
+# served ``--chat-template`` is visible to none of the parser's hooks.
 
 
 def _message_text(content: Any) -> str:
@@ -144,9 +150,9 @@ def _message_text(content: Any) -> str:
     return "".join(p.get("text") or "" for p in parts if isinstance(p, Mapping))
 
 
-def _start_from_request(request: Any, chat_template_kwargs: Any = None) -> bool | None:
-    """Whether the output starts in reasoning, from what the request tells of its prompt (None:
-    it tells nothing)."""
+def _start_from_request(request: Any, tokenizer: Any, chat_template_kwargs: Any = None) -> bool:
+    """Whether the output starts in reasoning, from what the request and tokenizer tell of the
+    prompt (QwQ's open block when they tell nothing)."""
     messages = getattr(request, "messages", None) or []
     if getattr(request, "continue_final_message", False) and messages:
         last = messages[-1]
@@ -155,9 +161,14 @@ def _start_from_request(request: Any, chat_template_kwargs: Any = None) -> bool 
             content = last.get("content") if isinstance(last, Mapping) else last.content
             return starts_in_reasoning(_message_text(content))
     kwargs = chat_template_kwargs or getattr(request, "chat_template_kwargs", None)
-    if isinstance(kwargs, Mapping) and kwargs.get("enable_thinking") is False:
+    kwargs = kwargs if isinstance(kwargs, Mapping) else {}
+    template = getattr(request, "chat_template", None)
+    start = template_starts_in_reasoning(tokenizer, template, kwargs) if template else None
+    if start is None and kwargs.get("enable_thinking") is False:
         return False
-    return None
+    if start is None:
+        start = template_starts_in_reasoning(tokenizer, None, kwargs)
+    return True if start is None else start
 
 
 def _prebuilt(cls: Any) -> Any:
@@ -338,6 +349,7 @@ class QwQToolParser(ToolParser):  # type: ignore[misc]
         self._closed = False
         self._end_ids = _end_token_ids(tokenizer)
         self._limit: int | None = None
+        self._tokenizer = tokenizer
 
     def adjust_request(self, request: Any) -> Any:
         """``"tool_choice": null`` with tools is ``"auto"`` (issue 11), as in OpenAI's API, where null
@@ -366,11 +378,10 @@ class QwQToolParser(ToolParser):  # type: ignore[misc]
     def _starts_in_reasoning(self, request: Any) -> bool:
         """With a reasoning parser, this parser sees the text after the think block (or all of it,
         when the prompt closed the block: a leading ``<think>`` still opens one). Without one, the
-        request's hints decide, else QwQ's template (the prompt opens the block)."""
+        request and tokenizer decide, on both paths alike (vLLM gives this parser no prompt)."""
         if not self.skip_reasoning_parsing:
             return False
-        start = _start_from_request(request)
-        return True if start is None else start
+        return _start_from_request(request, self._tokenizer)
 
     def extract_tool_calls(self, model_output: str, request: Any) -> Any:
         try:
@@ -502,7 +513,9 @@ class QwQReasoningParser(ReasoningParser):  # type: ignore[misc]
         self.end_token_id = vocab.get(THINK_END)
         self._turn_start_id = vocab.get("<|im_start|>")
         self._chat_template_kwargs = kwargs.get("chat_template_kwargs")  # vLLM 0.32+ passes them
+        self._tokenizer = tokenizer
         self._prompt_start: bool | None = None  # from set_prompt_token_ids (vLLM 0.33+)
+        self._request_start: bool | None = None  # from the request, where the prompt is not given
         self._stream: StreamParser | None = None  # created on the first delta
         self._ended = False
         self._closed = False
@@ -542,11 +555,13 @@ class QwQReasoningParser(ReasoningParser):  # type: ignore[misc]
     adjust_initial_state_from_prompt = set_prompt_token_ids  # 0.32+ streaming, prompt left open
 
     def _start(self, request: Any) -> bool:
-        """The prompt if vLLM gave it, else the request's hints, else QwQ's template (open)."""
+        """The prompt if vLLM gave it, else what the request and tokenizer tell of it."""
         if self._prompt_start is not None:
             return self._prompt_start
-        start = _start_from_request(request, self._chat_template_kwargs)
-        return True if start is None else start
+        self._request_start = _start_from_request(
+            request, self._tokenizer, self._chat_template_kwargs
+        )
+        return self._request_start
 
     def is_reasoning_end_streaming(self, input_ids: Sequence[int], delta_ids: Any) -> bool:
         return self._ended or self.end_token_id in delta_ids
@@ -562,7 +577,8 @@ class QwQReasoningParser(ReasoningParser):  # type: ignore[misc]
     def count_reasoning_tokens(self, token_ids: Sequence[int]) -> int:
         """Tokens before ``</think>``; vLLM may pass the growing output each delta: scan only news."""
         n = len(token_ids)
-        if self._prompt_start is False and (not n or token_ids[0] != self.start_token_id):
+        start = self._request_start if self._prompt_start is None else self._prompt_start
+        if start is False and (not n or token_ids[0] != self.start_token_id):
             return 0  # the prompt closed the block and the model opened none
         if n < self._counted:
             self._counted, self._end_at = 0, None
@@ -630,25 +646,15 @@ def _qwq_structural_tag(
     reasoning: bool,
     token_suffix: str = "",
 ) -> Any:
-    """Hermes' call envelope, but with QwQ's whitespace before and ``\\n`` between calls."""
-    tags = [
-        _xs.TagFormat(
-            begin=f'<tool_call>{nl}{{"name": "{t.function.name}", "arguments": ',
-            content=_xs.JSONSchemaFormat(json_schema=_function_parameters(t.function)),
-            end=f"}}{nl}</tool_call>",
-        )
-        for t in tools
-        for nl in ("\n", "")
-    ]
-    if tool_choice == "auto":
-        return _xs.StructuralTag(
-            format=_xs.TriggeredTagsFormat(triggers=["<tool_call>"], tags=tags)
-        )
-    ws = _xs.RegexFormat(pattern=r"[ \t\r\n]*")
-    calls = _xs.TagsWithSeparatorFormat(
-        tags=tags, separator="\n", at_least_one=True, stop_after_first=tool_choice == "forced"
+    """QwQ's call grammar (``_structural_tag``): ``auto`` constrains only what follows a
+    ``<tool_call>``; ``required`` and named (``forced``, one call) allow calls and whitespace only."""
+    schemas = [(t.function.name, _function_parameters(t.function)) for t in tools]
+    # vLLM says ``true`` for a tool without parameters; the arguments must still be an object
+    grammar_tools = [(name, s if isinstance(s, Mapping) else None) for name, s in schemas]
+    tag = tool_calls_tag(
+        grammar_tools, required=tool_choice != "auto", one_call=tool_choice == "forced"
     )
-    return _xs.StructuralTag(format=_xs.SequenceFormat(elements=[ws, calls, ws]))
+    return _xs.StructuralTag.model_validate(tag)
 
 
 def register() -> None:

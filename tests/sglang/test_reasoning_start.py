@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.qwen3_fixtures import FIXTURES, expected
 from tests.qwen3_templates import QWEN3_TEMPLATES
 from tests.sglang.test_serving import TOOLS, Flow, ask
 
@@ -69,6 +70,24 @@ def test_start_state_from_the_request(qwen3_server: tuple[str, Any], case: str, 
               separate=True, merge=merge, text=output, **body)
     assert (got["reasoning"], got["content"], [(n, json.loads(a)) for _, n, a in got["calls"]],
             got["finish"]) == (reasoning, content, calls, "tool_calls" if calls else "stop")
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+@pytest.mark.parametrize("name", sorted(FIXTURES))
+def test_qwen3_fixture(qwen3_server: tuple[str, Any], name: str, mode: str) -> None:
+    """The Qwen3-family fixtures (``fixtures/qwen3``), each template served as its own route:
+    reasoning, content and calls equal to the fixture's exactly, on every path."""
+    base, script = qwen3_server
+    fixture, (stream, merge) = FIXTURES[name], MODES[mode]
+    body: dict[str, Any] = {"chat_template_kwargs": fixture["chat_template_kwargs"]}
+    if fixture["continue_final_message"]:
+        body.update(PREFILL)
+    got = ask(base, script, fixture["template"], Flow(fixture["messages"], "", "", tools=TOOLS),
+              stream=stream, separate=True, merge=merge, text=fixture["output"], **body)
+    reasoning, content, calls = expected(fixture)
+    assert (got["reasoning"] or None, got["content"] or None,
+            [(n, json.loads(a)) for _, n, a in got["calls"]], got["finish"]) == (
+        reasoning, content, calls, "tool_calls" if calls else "stop")
 
 
 def test_qwq_template_prefilled_with_a_closed_think_block(server: tuple[str, Any]) -> None:

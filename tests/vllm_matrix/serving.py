@@ -34,6 +34,7 @@ from harness.vllm_client import COOKBOOK_TOOLS, Reply, assemble, reply_of
 EOS_ID = 151645  # <|im_end|>
 MODEL = "qwq"
 USER = [{"role": "user", "content": "What's the weather like?"}]
+QWQ_PROMPT = "<|im_start|>user\nWhat's the weather like?<|im_end|>\n<|im_start|>assistant\n<think>\n"
 VERSION = tuple(int(p) for p in vllm.__version__.split("+")[0].split(".")[:2])
 
 
@@ -257,13 +258,14 @@ def run(
     stream: bool,
     finish: str = "stop",
     prepare: Any = None,
+    prompt: str = QWQ_PROMPT,
     **fields: Any,
 ) -> Reply:
-    """One request through the serving code; the model writes ``text`` then ends with ``finish``."""
+    """One request through the serving code; the engine rendered ``prompt``, the model writes
+    ``text`` then ends with ``finish``."""
     max_tokens = len(encode(text)) if finish == "length" else None
     req = request(stream=stream, max_tokens=max_tokens, **fields)
-    prompt_ids = encode("<|im_start|>user\nWhat's the weather like?<|im_end|>\n"
-                        "<|im_start|>assistant\n<think>\n")
+    prompt_ids = encode(prompt)
     engine = serving.engine_client
     chat_kwargs: dict[str, Any] = {}
     available: dict[str, Any] = {

@@ -40,6 +40,17 @@ if VERSION >= (0, 24):
         assert tag is not None and ENVELOPE in tag and "[ \\\\t\\\\r\\\\n]*" in tag
         assert json.loads(tag)["format"]["type"] == "sequence"
 
+    def test_a_tool_without_parameters_still_needs_object_arguments() -> None:
+        """vLLM's schema for it is ``true`` (any value); a block whose arguments are not an
+        object is not a call, so the grammar asks for an object."""
+        bare = {"type": "function", "function": {"name": "ping"}}
+        tag = json.loads(tag_of(adjusted(tool_choice="required", tools=[bare])) or "null")
+        calls = tag["format"]["elements"][1]
+        assert {t["content"]["json_schema"]["type"] for t in calls["tags"]} == {"object"}
+        assert {t["begin"] for t in calls["tags"]} == {
+            '<tool_call>\n{"name": "ping", "arguments": ', '<tool_call>{"name": "ping", "arguments": '
+        }
+
 
 if VERSION >= (0, 33):
 
