@@ -162,8 +162,8 @@ def _vllm_matrix_target(session: nox.Session, version: str) -> str:
 @nox.session(python=PYTHON, reuse_venv=True)
 def vllm_matrix(session: nox.Session) -> None:
     """The plugin through each vLLM version's own chat serving code (tests/vllm_matrix), and on the
-    VLLM_MATRIX_SERVE versions through a real `vllm serve` (tests/vllm_serve and the entry-point
-    module of tests/vllm). `nox -s vllm_matrix -- 0.29.0 0.33.0` runs only those versions."""
+    VLLM_MATRIX_SERVE versions through a real `vllm serve` (tests/vllm_serve).
+    `nox -s vllm_matrix -- 0.29.0 0.33.0` runs only those versions."""
     session.install(*VLLM_MATRIX_BASE)
     session.install("-e", ".[test]")
     versions = [v for v in session.posargs if v in VLLM_MATRIX] or list(VLLM_MATRIX)
@@ -173,8 +173,7 @@ def vllm_matrix(session: nox.Session) -> None:
         session.log(f"vLLM {version}")
         env = {"PYTHONPATH": target}
         session.run("pytest", "tests/vllm_matrix", *pytest_args, env=env)
-        if version in VLLM_MATRIX_SERVE:  # each pytest run keeps one server at a time
-            session.run("pytest", "tests/vllm/test_vllm_entrypoint.py", *pytest_args, env=env)
+        if version in VLLM_MATRIX_SERVE:  # one server at a time (module-scoped)
             session.run("pytest", "tests/vllm_serve", *pytest_args, env=env)
 
 
