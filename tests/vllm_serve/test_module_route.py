@@ -17,6 +17,6 @@ ENV = {"VLLM_PLUGINS": "no-such-plugin"}
 
 def test_a_module_name_is_refused_before_0_30() -> None:
     assert vllm_version() < (0, 30)  # from 0.30 the module route serves (tests/vllm)
-    with pytest.raises(RuntimeError, match=r"exited with 1:[\s\S]*invalid tool call parser: qwq"):
-        with VllmServer(ARGS, ENV):
-            pass
+    refused = pytest.raises(RuntimeError, match=r"exited with 1:[\s\S]*invalid tool call parser: qwq")
+    with refused, VllmServer(ARGS, ENV):
+        pass
