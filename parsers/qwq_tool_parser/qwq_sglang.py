@@ -25,6 +25,12 @@ other: use ``--reasoning-parser qwq``. Calls to names not in the request's tools
 reasoning and only stops at ``</think>`` (``<tool_call>`` inside reasoning is reasoning); once the
 core has left reasoning, the raw rest of the text passes through untouched to the tool detector.
 
+Constrained decoding: ``get_structural_tag`` (``tool_choice`` required/named) and
+``get_auto_tool_call_structural_tag`` (``auto`` with ``parallel_tool_calls=false``) return the
+``qwq`` structural tag (:mod:`qwq_tool_parser._structural_tag`): QwQ's calls with their whitespace,
+at least one / exactly one. With ``--reasoning-parser qwq`` SGLang's reasoner grammar lets the think
+block through and starts the tag after ``</think>``.
+
 Nothing raises out of a hook: if the core ever failed, the text goes out as content. Registration:
 the ``sglang.srt.plugins`` entry point calls the idempotent :func:`register` in every process that
 runs ``load_plugins()``. HTTP workers of ``--tokenizer-worker-num > 1`` do not; for those, set
@@ -54,6 +60,7 @@ from qwq_tool_parser import (
     ToolCallStart,
     starts_in_reasoning,
 )
+from qwq_tool_parser._structural_tag import tool_calls_tag
 
 NAME = "qwq"
 """The name of both parsers on SGLang's command line."""
@@ -121,12 +128,40 @@ class QwQDetector(BaseFormatDetector):  # type: ignore[misc]
         return bool(self.detect_and_parse(text, None).calls)
 
     def structure_info(self) -> Callable[[str], StructureInfo]:
-        """Constrained decoding (``tool_choice`` required/named): the envelope QwQ's template shows."""
+        """The envelope QwQ's template shows (SGLang's generic tag; ours is ``get_structural_tag``)."""
         return lambda name: StructureInfo(
             begin=f'{CALL_OPEN}\n{{"name": "{name}", "arguments": ',
             end="}\n</tool_call>",
             trigger=CALL_OPEN,
         )
+
+    def get_structural_tag(
+        self,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = "auto",
+        thinking_mode: bool = False,
+        parallel_tool_calls: bool = True,
+    ) -> Any:
+        """``tool_choice`` required/named: QwQ's calls after its think block (see
+        :mod:`qwq_tool_parser._structural_tag`). With ``--reasoning-parser qwq`` SGLang starts the
+        grammar after ``</think>`` itself and passes ``thinking_mode=False``; a named choice allows
+        that one tool, once; ``parallel_tool_calls=false`` allows one call."""
+        named = getattr(getattr(tool_choice, "function", None), "name", None)
+        return _structural_tag(
+            tools, named, required=True, one_call=named is not None or not parallel_tool_calls,
+            think=thinking_mode)  # fmt: skip
+
+    def get_auto_tool_call_structural_tag(
+        self,
+        tools: Sequence[Any] | None = None,
+        thinking_mode: bool = False,
+        parallel_tool_calls: bool = True,
+    ) -> Any:
+        """``tool_choice`` auto: unconstrained, except with ``parallel_tool_calls=false``, where
+        free text may hold one call (the output ends after it)."""
+        if parallel_tool_calls:
+            return None
+        return _structural_tag(tools, None, required=False, one_call=True, think=thinking_mode)
 
     def _translate(self, events: Sequence[Event]) -> StreamingParseResult:
         text: list[str] = []
@@ -187,6 +222,26 @@ class QwQDetector(BaseFormatDetector):  # type: ignore[misc]
         streamed = "".join(self._pieces.pop(index, ()))
         self.streamed_args_for_tool[index] = streamed
         self.prev_tool_call_arr[index]["arguments"] = streamed
+
+
+def _structural_tag(
+    tools: Sequence[Any] | None, named: str | None, *, required: bool, one_call: bool, think: bool
+) -> Any:
+    """SGLang's ``Tool`` objects (strict ones keep their schema) as an XGrammar ``StructuralTag``;
+    None (SGLang then falls back to its generic tag) if that ever fails."""
+    try:
+        from xgrammar import StructuralTag
+
+        grammar_tools = [
+            (t.function.name, t.function.parameters if t.function.strict else None)
+            for t in tools or ()
+            if named is None or t.function.name == named
+        ]
+        tag = tool_calls_tag(grammar_tools, required=required, one_call=one_call, think=think)
+        return StructuralTag.model_validate(tag)
+    except Exception:
+        logger.exception("qwq structural tag failed; SGLang's generic constraint applies")
+        return None
 
 
 class QwQWholeCallDetector(QwQDetector):

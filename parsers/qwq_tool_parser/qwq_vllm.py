@@ -12,7 +12,9 @@ of a hook: on an internal error the delta goes out as content. The version-depen
 the one ``try`` block below. Loading: ``--tool-parser-plugin qwq_tool_parser.qwq_vllm`` or the path
 of this file (it may be imported twice: registration is idempotent), or the entry point in
 ``qwq_vllm_register``. ``--tool-call-parser qwq_whole`` is the same parser in whole-call mode: each
-call goes out in one delta (id, name and complete arguments) once its block has validated.
+call goes out in one delta (id, name and complete arguments) once its block has validated. Serving
+``/v1/responses``, messages are shaped so that vLLM's Responses event processor can take them
+(``_responses_safe``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import logging
 import os
 import uuid
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import vllm
@@ -33,6 +35,7 @@ from qwq_tool_parser import (
     ReasoningDelta,
     StreamParser,
     ToolCallArgumentsDelta,
+    ToolCallMalformed,
     ToolCallStart,
     parse,
     starts_in_reasoning,
@@ -93,10 +96,11 @@ def _end_token_ids(tokenizer: Any) -> frozenset[int]:
 
 
 def _token_limit(request: Any) -> int | None:
-    """The request's ``max_completion_tokens`` or (deprecated, so read quietly) ``max_tokens``."""
+    """The request's ``max_completion_tokens`` or (deprecated, so read quietly) ``max_tokens``, or a
+    Responses request's ``max_output_tokens``."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        for name in ("max_completion_tokens", "max_tokens"):
+        for name in ("max_completion_tokens", "max_tokens", "max_output_tokens"):
             limit = getattr(request, name, None)
             if isinstance(limit, int):
                 return limit
@@ -259,6 +263,47 @@ def _message(
     )
 
 
+def _responses_safe(
+    events: list[Event], open_calls: Collection[int], last: bool
+) -> tuple[list[Event], list[Event]]:
+    """For a ``/v1/responses`` request (chat completions and ``/v1/messages`` carry any message):
+    ``events`` cut into what goes out now and what waits for the next delta, so that no message
+    carries text after argument bytes of a call an earlier message opened. vLLM 0.32's streaming
+    ``/v1/responses`` splits a message into reasoning, then content, then tool calls, and then takes
+    the argument bytes of an already open call for a new call without a name: a pydantic error that
+    drops the connection. So the text waits for the next delta; on the last delta nothing can wait,
+    and the argument bytes of a call withdrawn in the same delta are dropped instead (what was sent
+    stays a prefix of the block's text, which follows as content). Left: the last delta closing a
+    valid call with text after it (README "On the wire")."""
+    if len(events) < 2 or not open_calls:  # the hot path: one event, or no call open
+        return events, []
+    before = set(open_calls)
+    first = next(
+        (
+            k
+            for k, ev in enumerate(events)
+            if type(ev) is ToolCallArgumentsDelta and ev.index in before
+        ),
+        None,
+    )
+    text = (ContentDelta, ReasoningDelta)
+    cut = (
+        None
+        if first is None
+        else next((k for k in range(first, len(events)) if isinstance(events[k], text)), None)
+    )
+    if cut is None:
+        return events, []
+    if not last:
+        return events[:cut], events[cut:]
+    dropped = {ev.index for ev in events if isinstance(ev, ToolCallMalformed)}
+    return [
+        ev
+        for ev in events
+        if not (type(ev) is ToolCallArgumentsDelta and ev.index in dropped & before)
+    ], []
+
+
 def _split(events: Sequence[Event]) -> Any:
     """The reasoning splitter's events as one DeltaMessage: reasoning, then the content after it."""
     reasoning = "".join(e.text for e in events if isinstance(e, ReasoningDelta))
@@ -286,6 +331,9 @@ class QwQToolParser(ToolParser):  # type: ignore[misc]
         self._parser: StreamParser | None = None
         self._ids: dict[int, str] = {}
         self._pieces: dict[int, list[str]] = {}  # arguments of calls still open
+        self._carry: list[Event] = []  # text held for the next delta (see _responses_safe)
+        self._responses = False  # serving /v1/responses: see _responses_safe
+        self._last: Any = None  # the message the latest delta returned
         self._failed = False
         self._closed = False
         self._end_ids = _end_token_ids(tokenizer)
@@ -370,9 +418,15 @@ class QwQToolParser(ToolParser):  # type: ignore[misc]
             if self._parser is None:
                 self._parser = StreamParser(**self._options(request))
                 self._limit = _token_limit(request)
+                self._responses = hasattr(request, "max_output_tokens")  # a /v1/responses request
             events = self._parser.feed(delta_text)
-            if _is_last_delta(self._end_ids, delta_token_ids, current_token_ids, self._limit):
+            if self._carry:
+                events = self._carry + events
+            last = _is_last_delta(self._end_ids, delta_token_ids, current_token_ids, self._limit)
+            if last:
                 events += self._close()
+            if self._responses:
+                events, self._carry = _responses_safe(events, self._pieces, last)
             return self._emit(events)
         except Exception:
             logger.exception("qwq tool parser failed; streaming the rest as content")
@@ -384,10 +438,22 @@ class QwQToolParser(ToolParser):  # type: ignore[misc]
         try:
             if self._parser is None or self._failed:
                 return None
-            return self._emit(self._close())
+            events = self._carry + self._close()
+            if self._responses:
+                events, self._carry = _responses_safe(events, self._pieces, True)
+                self._drop_withdrawn_arguments(events)
+            return self._emit(events)
         except Exception:
             logger.exception("qwq tool parser failed at the end of the stream")
             return None
+
+    def _drop_withdrawn_arguments(self, events: list[Event]) -> None:
+        """vLLM merges this flush into the message the same step's delta returned (``_last``): the
+        argument bytes it carries for a call the flush withdraws come out (see _responses_safe)."""
+        last = self._last
+        withdrawn = {ev.index for ev in events if isinstance(ev, ToolCallMalformed)}
+        if last is not None and withdrawn and getattr(last, "tool_calls", None):
+            last.tool_calls = [c for c in last.tool_calls if c.id or c.index not in withdrawn]
 
     def _close(self) -> list[Event]:
         """The core's held-back text, once (the last delta or ``finish_streaming``)."""
@@ -400,6 +466,7 @@ class QwQToolParser(ToolParser):  # type: ignore[misc]
         msg = _message(
             events, self._ids, self._pieces, self.prev_tool_call_arr, self.streamed_args_for_tool
         )
+        self._last = msg
         self.current_tool_id = len(self.prev_tool_call_arr) - 1  # kept for vLLM <= 0.22
         self.current_tool_name_sent = bool(self.prev_tool_call_arr)
         return msg

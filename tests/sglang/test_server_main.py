@@ -9,15 +9,19 @@ from __future__ import annotations
 import functools
 import json
 import pathlib
+import re
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from qwq_tool_parser import chat_template_path, parse
 
+from harness.conversation_scripts import reply_to
 from harness.qwen_tokenizer import encode, load_tokenizer
 from harness.sglang_script import script_fields
 from harness.sglang_server import PARSERS, SGLangServer
+from harness.tutorial_demo import run_program
 from harness.vllm_client import COOKBOOK_TOOLS, arguments
 from tests.sglang._server import (
     USER,
@@ -29,7 +33,9 @@ from tests.sglang._server import (
     result,
     serve,
 )
-from tests.vllm._shared import FIXTURES, transcript
+from tests.vllm._shared import FIXTURES, final_message, transcript
+from tests.wire.cases import check_wire
+from tests.wire.rebuild import Message, chat_response, chat_stream, sse_events
 
 ARGS = [*PARSERS, "--chat-template", str(chat_template_path())]
 STREAM = pytest.mark.parametrize("stream", [True, False], ids=["stream", "nonstream"])
@@ -75,6 +81,54 @@ def test_single_turn_streaming_loop(client: Any) -> None:
     want = parse(script)
     assert ("".join(reasoning), "".join(printed)) == (want.reasoning, want.content)
     assert want.content == "Hello! How can I help you today?"
+
+
+# The tutorial's programs, run as a user runs them (``python examples/<p>.py URL MODEL``, nothing
+# special in the requests: the server picks the transcript from the conversation), all at once.
+PROGRAMS = {"single_turn_stream.py": "", "single_turn_stream_fixed.py": "",
+            "multi_turn_reasoning.py": "你好\n",
+            "multi_turn_reasoning_fixed.py": "你好\nWhich is larger, 9.11 or 9.8?\n",
+            "cookbook_weather.py": ""}
+BANNER = "=" * 20 + " {} " + "=" * 20
+
+
+@pytest.fixture(scope="module")
+def programs(server: SGLangServer) -> dict[str, Any]:
+    return concurrently({name: functools.partial(run_program, name, typed, server.base_url,
+                                                 server.model_name, timeout=240)
+                         for name, typed in PROGRAMS.items()})
+
+
+def test_tutorial_programs_1_and_2_unchanged_crash_on_sglangs_last_chunk(
+        programs: dict[str, Any]) -> None:
+    """As on vLLM: SGLang 0.5.23 ends the stream with a delta whose ``content`` is null (OpenAI's
+    API does too), which the tutorial's ``"".join`` and ``+=`` do not expect; the ``_fixed``
+    versions differ in exactly those lines."""
+    one = result(programs["single_turn_stream.py"])
+    two = result(programs["multi_turn_reasoning.py"])
+    assert one.returncode == 1 and "expected str instance, NoneType found" in one.stderr
+    assert two.returncode == 1 and 'concatenate str (not "NoneType")' in two.stderr
+    want = final_message(reply_to("你好"), stream=True, reasoning_parser="qwq")
+    assert two.stdout.endswith(f"{want['reasoning']}\n{BANNER.format('answer')}\n"
+                               f"{want['content']}None")
+
+
+def test_tutorial_programs_fixed_and_cookbook_run(programs: dict[str, Any]) -> None:
+    one, two = (result(programs[p]) for p in ("single_turn_stream_fixed.py",
+                                              "multi_turn_reasoning_fixed.py"))
+    assert one.returncode == 0 and two.returncode == 0, (one.stderr, two.stderr)
+    assert one.stdout == final_message(reply_to("你好"), stream=True,
+                                       reasoning_parser="qwq")["content"] + "\n"
+    for turn in PROGRAMS["multi_turn_reasoning_fixed.py"].splitlines():
+        want = final_message(reply_to(turn), stream=True, reasoning_parser="qwq")
+        assert (f"{BANNER.format('reasoning')}\n{want['reasoning']}\n{BANNER.format('answer')}\n"
+                f"{want['content']}\n") in two.stdout
+    three = result(programs["cookbook_weather.py"])
+    assert three.returncode == 0, three.stderr
+    *_, five_days, parallel = three.stdout.splitlines()
+    assert "finish_reason='tool_calls'" in five_days and '"num_days": 5}' in five_days
+    assert re.findall(r'"location": "([^"]+)"', parallel) == ["San Francisco, CA",
+                                                              "Glasgow, Scotland"]
 
 
 def _cookbook_flow(client: Any, stream: bool) -> None:
@@ -163,6 +217,63 @@ def test_concurrent_streams_each_get_their_own_calls(server: SGLangServer) -> No
         assert result(got[str(i)]) == [
             {"location": f"City {i}-{k}", "format": "celsius", "num_days": i}
             for k in range(1 + i % 3)]
+
+
+# -- tool_choice required / named and parallel_tool_calls=false: the qwq structural tag ---------
+# SGLang builds the grammar from the detector's get_structural_tag (required/named) and
+# get_auto_tool_call_structural_tag (auto); its reasoner grammar starts it after </think>. Each
+# request goes out as raw JSON, streamed and not; the stream is rebuilt as a client merges it
+# (tests.wire.rebuild) and must equal the response, which is parse() of what the model wrote.
+
+NAMED = {"type": "function", "function": {"name": "get_n_day_weather_forecast"}}
+FIRST_CALL = PARALLEL[: PARALLEL.index("</tool_call>") + len("</tool_call>")]
+CHOICES: dict[str, tuple[str, dict[str, Any], str]] = {  # script, request fields, text let through
+    "required": (PARALLEL, {"tool_choice": "required"}, PARALLEL),
+    "named": (GLASGOW, {"tool_choice": NAMED}, GLASGOW),
+    # The script writes two calls; the grammar ends the turn after the first (the scripted
+    # processor then finds its next token forbidden and ends with <|im_end|>).
+    "required-one-call": (PARALLEL, {"tool_choice": "required", "parallel_tool_calls": False},
+                          FIRST_CALL),
+    "named-one-call": (PARALLEL, {"tool_choice": NAMED}, FIRST_CALL),
+    "auto-one-call": (PARALLEL, {"tool_choice": "auto", "parallel_tool_calls": False}, FIRST_CALL),
+    "required-single": (GLASGOW, {"tool_choice": "required", "parallel_tool_calls": False},
+                        GLASGOW),
+    # The limit: with the request's own grammar (regex, ebnf, response_format) SGLang drops the
+    # tool-call grammar ("Constrained decoding is not compatible with tool calls"), and the
+    # detector, built without the request, cannot know parallel_tool_calls: every call comes back.
+    "auto-one-call-under-a-client-regex": (
+        PARALLEL, {"tool_choice": "auto", "parallel_tool_calls": False, "regex": r"[\s\S]*"},
+        PARALLEL),
+}
+
+
+def _wire(server: SGLangServer, script: str, fields: dict[str, Any], stream: bool) -> Message:
+    body = {"model": "qwq", "messages": USER, "tools": COOKBOOK_TOOLS, "stream": stream,
+            **fields, **script_fields(script)}
+    url = f"{server.base_url}/chat/completions"
+    if not stream:
+        return chat_response(httpx.post(url, json=body, timeout=120).raise_for_status().json())
+    with httpx.stream("POST", url, json=body, timeout=120) as resp:
+        return chat_stream(sse_events(resp.raise_for_status().read().decode()))
+
+
+@pytest.fixture(scope="module")
+def choice_replies(server: SGLangServer) -> dict[str, Any]:
+    return concurrently({f"{key}-{m}": functools.partial(_wire, server, script, fields, s)
+                         for key, (script, fields, _) in CHOICES.items() for m, s in MODES.items()})
+
+
+@pytest.mark.parametrize("key", CHOICES)
+def test_tool_choice_under_the_qwq_grammar(choice_replies: dict[str, Any], key: str) -> None:
+    """Reasoning first, then exactly the calls the choice allows; streamed == non-streamed."""
+    kept = CHOICES[key][2]
+    full = result(choice_replies[f"{key}-nonstream"])
+    streamed = result(choice_replies[f"{key}-stream"])
+    want = parse(kept)
+    assert full == Message(want.reasoning, want.content or None,
+                           [(c.name, c.arguments) for c in want.tool_calls], "tool_calls")
+    check_wire(streamed, full, exact=True)
+    assert full.reasoning and full.reasoning.startswith("The user")
 
 
 # -- a multi-turn agent loop through the fixed template (--chat-template) ----------------------

@@ -6,7 +6,8 @@ chat completions, ``/v1/responses`` (function_call items, ``function_call_argume
 ``/v1/messages`` (Anthropic ``tool_use`` blocks, ``input_json_delta``, ``stop_reason``). What a client
 rebuilds from each stream (``tests.wire.rebuild``) must equal the non-streaming response of the same
 endpoint, ``finish_reason``/``stop_reason``/``status`` included, but for the documented truncation
-rule. Output cut off by ``max_tokens`` inside a call reports the truncation (``length``).
+rule. Output cut off by max tokens inside a call reports the truncation on every endpoint
+(``length``, ``max_tokens``, ``incomplete``); what each endpoint carries then is pinned exactly.
 """
 
 from __future__ import annotations
@@ -79,22 +80,27 @@ ENDPOINTS: dict[str, tuple[Callable[..., tuple[str, dict[str, Any]]],
 }
 
 
-def ask(server: VllmServer, endpoint: str, text: str, max_tokens: int | None,
-        stream: bool) -> Message:
-    request, from_stream, from_body = ENDPOINTS[endpoint]
-    path, body = request(text, max_tokens, stream)
+def _post(server: VllmServer, endpoint: str, text: str, max_tokens: int | None,
+          stream: bool) -> Any:
+    """The response body (not streaming) or the stream's event payloads."""
+    path, body = ENDPOINTS[endpoint][0](text, max_tokens, stream)
     body = {k: v for k, v in body.items() if v is not None}
     body |= {"model": "qwq", "stream": stream, "vllm_xargs": {"forced_text": text}}
     url = f"{server.base_url}/{path}"
     if not stream:
-        return from_body(httpx.post(url, json=body, timeout=120).raise_for_status().json())
+        return httpx.post(url, json=body, timeout=120).raise_for_status().json()
     with httpx.stream("POST", url, json=body, timeout=120) as resp:
-        return from_stream(sse_events(resp.raise_for_status().read().decode()))
+        return sse_events(resp.raise_for_status().read().decode())
 
 
-# Cut off by max_tokens: checked on chat completions. Streaming /v1/responses with
-# max_output_tokens inside a call dropped the connection in this setup (not yet diagnosed).
-PAIRS = [(c, e) for c in CASES for e in ENDPOINTS if CASES[c][1] is None or e == "chat"]
+def ask(server: VllmServer, endpoint: str, text: str, max_tokens: int | None,
+        stream: bool) -> Message:
+    _, from_stream, from_body = ENDPOINTS[endpoint]
+    answer = _post(server, endpoint, text, max_tokens, stream)
+    return from_stream(answer) if stream else from_body(answer)
+
+
+PAIRS = [(c, e) for c in CASES for e in ENDPOINTS]
 
 
 @pytest.mark.parametrize(("case", "endpoint"), PAIRS)
@@ -107,3 +113,40 @@ def test_stream_rebuilds_to_the_response(server: VllmServer, case: str, endpoint
     if short is not None:
         assert full.finish == TRUNCATED[endpoint] and not full.calls
         assert "<tool_call>" in (full.content or "")  # the raw block follows as content
+
+
+CUT_TEXT = ISSUE_TEXTS["valid_call"]  # cut 12 tokens short: inside the arguments' "format" value
+
+
+def test_cut_inside_a_call_on_each_endpoint(server: VllmServer) -> None:
+    """What each endpoint carries when max tokens cut the output inside an announced call, pinned
+    exactly (README "On the wire"). Non-streaming: no call, the block's raw text as content, and the
+    truncation reported. Streaming: the call's start and a valid prefix of its arguments (the wire
+    cannot withdraw them), the same content and the same truncation report."""
+    max_tokens = len(qwen_tokenizer.encode(CUT_TEXT)) - 12
+    after_think = CUT_TEXT.split("</think>\n\n")[1]
+    for endpoint in ENDPOINTS:
+        full = ask(server, endpoint, CUT_TEXT, max_tokens, stream=False)
+        streamed = ask(server, endpoint, CUT_TEXT, max_tokens, stream=True)
+        assert full.finish == streamed.finish == TRUNCATED[endpoint], endpoint
+        assert not full.calls and full.content and after_think.startswith(full.content)
+        assert full.content.startswith("<tool_call>") and streamed.content == full.content
+        [(name, arguments)] = streamed.calls
+        assert name == "get_current_weather" and arguments.startswith("{")
+        assert arguments in full.content
+    body = _post(server, "messages", CUT_TEXT, max_tokens, stream=False)
+    assert [b["type"] for b in body["content"]] == ["thinking", "text"]  # no tool_use block
+    assert body["stop_reason"] == "max_tokens"
+    events = _post(server, "messages", CUT_TEXT, max_tokens, stream=True)
+    starts = [e["content_block"]["type"] for e in events if e["type"] == "content_block_start"]
+    assert starts == ["thinking", "tool_use", "text"]  # the call's block, then the raw text
+    events = _post(server, "responses", CUT_TEXT, max_tokens, stream=True)
+    last = events[-1]
+    # vLLM 0.32 ends an incomplete response with a "response.completed" event (OpenAI's API sends
+    # "response.incomplete"); its status says incomplete, and so does the non-streaming body.
+    assert (last["type"], last["response"]["status"]) == ("response.completed", "incomplete")
+    assert last["response"]["incomplete_details"] == _post(
+        server, "responses", CUT_TEXT, max_tokens, stream=False)["incomplete_details"]
+    done = [e["item"] for e in events if e["type"] == "response.output_item.done"]
+    assert [(i["type"], i["status"]) for i in done if i["type"] == "function_call"] == [
+        ("function_call", "completed")]  # vLLM marks the cut call's item completed

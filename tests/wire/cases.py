@@ -76,7 +76,7 @@ def token_steps(draw: st.DrawFn, text: str) -> list[tuple[str, list[int]]]:
     return list(zip(texts, groups))
 
 
-def _json_object(text: str) -> bool:
+def is_json_object(text: str) -> bool:
     try:
         return isinstance(json.loads(text), dict)
     except ValueError:
@@ -95,7 +95,7 @@ def check_wire(streamed: Message, full: Message, *, exact: bool,
     so ``tool_calls``), where the adapter cannot influence it."""
     assert (streamed.reasoning, streamed.content) == (full.reasoning, full.content), (streamed, full)
     for _, arguments in full.calls:
-        assert _json_object(arguments), full
+        assert is_json_object(arguments), full
     if exact or streamed.calls == full.calls:
         assert (streamed.calls, streamed.finish) == (full.calls, full.finish), (streamed, full)
         return
