@@ -62,9 +62,9 @@ class VllmServer:
         self.saved_log = ""
 
     def command(self) -> list[str]:
-        vllm = str(pathlib.Path(sys.executable).with_name("vllm"))
-        return [vllm, "serve", str(build_model_dir()), "--host", "127.0.0.1",
-                "--port", str(self.port), "--served-model-name", self.model_name,
+        # the `vllm` console script's code, also where a version lives in a `pip --target` directory
+        return [sys.executable, "-m", "vllm.entrypoints.cli.main", "serve", str(build_model_dir()),
+                "--host", "127.0.0.1", "--port", str(self.port), "--served-model-name", self.model_name,
                 "--dtype", _dtype(), "--enforce-eager", "--max-model-len", "4096",
                 "--max-num-seqs", "16", "--kv-cache-memory-bytes", "64M",
                 "--logits-processors", LOGITS_PROCESSOR, *self.args]

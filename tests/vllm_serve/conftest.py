@@ -1,4 +1,5 @@
-"""Real ``vllm serve`` runs for the version matrix (``nox -s vllm_serve_029``): one server per module."""
+"""Real ``vllm serve`` runs in the version matrix (``nox -s vllm_matrix``, its serve versions): one
+server per module."""
 
 from __future__ import annotations
 
