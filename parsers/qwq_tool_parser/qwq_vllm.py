@@ -117,7 +117,7 @@ def _is_last_delta(
 ) -> bool:
     """The engine's last output: an end-of-sequence token, or ``current_token_ids`` (the tokens
     vLLM shows the parser) reaching the request's token limit."""
-    if any(t in end_ids for t in delta_token_ids or ()):
+    if not end_ids.isdisjoint(delta_token_ids or ()):
         return True
     return limit is not None and len(current_token_ids or ()) >= limit
 
@@ -172,55 +172,79 @@ def _start_from_request(request: Any, tokenizer: Any, chat_template_kwargs: Any 
 
 
 def _prebuilt(cls: Any) -> Any:
-    """A constructor for a vLLM protocol model whose values are already valid: what
-    ``model_construct`` does (fields in declaration order, defaults, the set fields recorded for
-    ``exclude_unset``) without its per-call introspection, and without the wrap validator every
-    ``OpenAIBaseModel`` runs. It is ~2.5x cheaper than validation on the per-delta hot path; the wire
-    tests check that its messages serialize exactly like validated ones. Fields without a plain
-    default (required ones, and ``default_factory`` ones, never shared) must be given."""
-    defaults = {
-        k: None if f.default_factory else f.get_default() for k, f in cls.model_fields.items()
-    }
-    extra = cls.model_config.get("extra") == "allow"
-    new, put = cls.__new__, object.__setattr__
+    """A constructor for a vLLM protocol model whose values are already valid: what validation
+    produces (fields in declaration order, defaults, fresh ``default_factory`` values, extra fields
+    apart, the set fields recorded for ``exclude_unset``) without pydantic's validation and the wrap
+    validator every ``OpenAIBaseModel`` runs: several times cheaper on the per-delta hot path. The
+    wire tests check that its messages serialize exactly like validated ones. ``build(values,
+    extra)`` takes the declared fields, and the extra ones (kept only where the model allows them,
+    as validation does). It writes the four slots every pydantic v2 model has through their own
+    descriptors, the cheapest way in."""
+    declared = cls.model_fields  # in declaration order, which ``{**defaults, ...}`` keeps
+    defaults = {k: None if f.default_factory else f.get_default() for k, f in declared.items()}
+    factories = [(k, f.default_factory) for k, f in declared.items() if f.default_factory]
+    allows_extra = cls.model_config.get("extra") == "allow"
+    new = cls.__new__
+    set_dict, set_fields_set, set_extra, set_private = (
+        next(vars(k)[slot] for k in cls.__mro__ if slot in vars(k)).__set__  # BaseModel's
+        for slot in (
+            "__dict__",
+            "__pydantic_fields_set__",
+            "__pydantic_extra__",
+            "__pydantic_private__",
+        )
+    )
 
-    def build(**values: Any) -> Any:
+    def build(values: dict[str, Any], extra: dict[str, Any] | None = None) -> Any:
         obj = new(cls)
-        fields = dict(defaults)
-        fields.update(values)
-        put(obj, "__dict__", fields)
-        put(obj, "__pydantic_fields_set__", set(values))
-        put(obj, "__pydantic_extra__", {} if extra else None)
-        put(obj, "__pydantic_private__", None)
+        fields = {**defaults, **values}
+        for name, factory in factories:
+            if name not in values:
+                fields[name] = factory()
+        set_dict(obj, fields)
+        extra = (extra or {}) if allows_extra else None
+        set_fields_set(obj, {*values, *extra} if extra else set(values))
+        set_extra(obj, extra)
+        set_private(obj, None)
         return obj
 
     return build
 
 
-_arguments_message, _arguments_call, _arguments = map(
+_delta_message, _delta_tool_call, _delta_function = map(
     _prebuilt, (DeltaMessage, DeltaToolCall, DeltaFunctionCall)
 )
 
 
 # -- wire field names (issue 11) --------------------------------------------------------------------
 REASONING_CONTENT_ENV = "QWQ_TOOL_PARSER_REASONING_CONTENT"
+_ECHO_DECLARED = "reasoning_content" in DeltaMessage.model_fields
 
 
-def _text_fields(reasoning: str, content: str) -> dict[str, Any]:
-    """A delta's text fields, each only when it has text (as vLLM's own parsers send them: no
-    ``"content": null`` beside reasoning). Reasoning goes under vLLM's own field name (``reasoning``
-    in current releases) and also as ``reasoning_content``, the name DeepSeek's API, SGLang and
-    DashScope send and their clients read, unless the server runs with
+def _echo_reasoning_content() -> bool:
+    """Whether reasoning also goes out as ``reasoning_content`` (read once per request)."""
+    return os.environ.get(REASONING_CONTENT_ENV, "1") != "0"
+
+
+def _text_message(reasoning: str, content: str, echo: bool, tool_calls: Any = None) -> Any:
+    """A DeltaMessage with each text field only when it has text (as vLLM's own parsers send them:
+    no ``"content": null`` beside reasoning). Reasoning goes under vLLM's own field name
+    (``reasoning`` in current releases) and, with ``echo``, also as ``reasoning_content``, the name
+    DeepSeek's API, SGLang and DashScope send and their clients read, unless the server runs with
     ``QWQ_TOOL_PARSER_REASONING_CONTENT=0``. ``DeltaMessage`` keeps extra fields and vLLM
     serializes them into the chunk."""
-    fields: dict[str, Any] = {}
+    values: dict[str, Any] = {} if tool_calls is None else {"tool_calls": tool_calls}
+    extra = None
     if reasoning:
-        fields[_REASONING_FIELD] = reasoning
-        if os.environ.get(REASONING_CONTENT_ENV, "1") != "0":
-            fields["reasoning_content"] = reasoning
+        values[_REASONING_FIELD] = reasoning
+        if echo:
+            if _ECHO_DECLARED:
+                values["reasoning_content"] = reasoning
+            else:
+                extra = {"reasoning_content": reasoning}
     if content:
-        fields["content"] = content
-    return fields
+        values["content"] = content
+    return _delta_message(values, extra)
 
 
 def _message(
@@ -229,16 +253,20 @@ def _message(
     pieces: dict[int, list[str]],
     arr: list[dict[str, Any]],
     streamed: list[str],
+    echo: bool,
 ) -> Any:
-    """Translate core events into one DeltaMessage (None if there is nothing to send).
+    """Translate core events into one DeltaMessage (None if there is nothing to send); ``echo``:
+    see :func:`_text_message`.
 
     ``arr``/``streamed`` are vLLM's ``prev_tool_call_arr``/``streamed_args_for_tool`` (read by
     vLLM <= 0.23 at the end of a stream); they are kept equal, and are joined only when a call
     ends, so long arguments cost linear time."""
     if len(events) == 1 and type(ev := events[0]) is ToolCallArgumentsDelta:  # the hot path
         pieces[ev.index].append(ev.text)
-        call = _arguments_call(index=ev.index, function=_arguments(arguments=ev.text))
-        return _arguments_message(tool_calls=[call])
+        function = _delta_function({"arguments": ev.text})
+        return _delta_message(
+            {"tool_calls": [_delta_tool_call({"index": ev.index, "function": function})]}
+        )
     reasoning: list[str] = []
     content: list[str] = []
     calls: dict[int, Any] = {}
@@ -269,9 +297,7 @@ def _message(
             arr[i]["arguments"] = streamed[i] = "".join(pieces.pop(i))
     if not (reasoning or content or calls):
         return None
-    return DeltaMessage(
-        tool_calls=list(calls.values()), **_text_fields("".join(reasoning), "".join(content))
-    )
+    return _text_message("".join(reasoning), "".join(content), echo, list(calls.values()))
 
 
 def _responses_safe(
@@ -315,13 +341,16 @@ def _responses_safe(
     ], []
 
 
-def _split(events: Sequence[Event]) -> Any:
-    """The reasoning splitter's events as one DeltaMessage: reasoning, then the content after it."""
+def _split(events: Sequence[Event], echo: bool) -> Any:
+    """The reasoning splitter's events as one DeltaMessage: reasoning, then the content after it;
+    ``echo``: see :func:`_text_message`."""
+    if len(events) == 1 and type(ev := events[0]) is ReasoningDelta:  # the hot path
+        return _text_message(ev.text, "", echo)
     reasoning = "".join(e.text for e in events if isinstance(e, ReasoningDelta))
     content = "".join(e.text for e in events if isinstance(e, ContentDelta))
     if not (reasoning or content):
         return None
-    return DeltaMessage(**_text_fields(reasoning, content))
+    return _text_message(reasoning, content, echo)
 
 
 class QwQToolParser(ToolParser):  # type: ignore[misc]
@@ -348,6 +377,7 @@ class QwQToolParser(ToolParser):  # type: ignore[misc]
         self._failed = False
         self._closed = False
         self._end_ids = _end_token_ids(tokenizer)
+        self._echo = _echo_reasoning_content()
         self._limit: int | None = None
         self._tokenizer = tokenizer
 
@@ -475,7 +505,12 @@ class QwQToolParser(ToolParser):  # type: ignore[misc]
 
     def _emit(self, events: list[Event]) -> Any:
         msg = _message(
-            events, self._ids, self._pieces, self.prev_tool_call_arr, self.streamed_args_for_tool
+            events,
+            self._ids,
+            self._pieces,
+            self.prev_tool_call_arr,
+            self.streamed_args_for_tool,
+            self._echo,
         )
         self._last = msg
         self.current_tool_id = len(self.prev_tool_call_arr) - 1  # kept for vLLM <= 0.22
@@ -520,6 +555,7 @@ class QwQReasoningParser(ReasoningParser):  # type: ignore[misc]
         self._ended = False
         self._closed = False
         self._end_ids = _end_token_ids(tokenizer)
+        self._echo = _echo_reasoning_content()
         self._counted = 0  # count_reasoning_tokens' scan state
         self._end_at: int | None = None
 
@@ -618,12 +654,12 @@ class QwQReasoningParser(ReasoningParser):  # type: ignore[misc]
                 ContentDelta(text=delta_text) if self._ended else ReasoningDelta(text=delta_text)
             ]
         self._ended = self._ended or self._stream.after_reasoning  # the rest is content
-        return _split(events)
+        return _split(events, self._echo)
 
     def finish_streaming(self) -> Any:
         """End of the stream: flush a held-back partial tag."""
         try:
-            return _split(self._close())
+            return _split(self._close(), self._echo)
         except Exception:
             logger.exception("qwq reasoning parser failed at the end of the stream")
             return None

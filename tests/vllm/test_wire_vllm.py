@@ -196,24 +196,42 @@ def test_stream_rebuilds_to_the_response(tokenizer: Any, parser: str, data: st.D
                exact=PARSERS[parser])
 
 
-def test_prebuilt_argument_deltas_serialize_like_validated_ones() -> None:
-    """The adapter's hot path skips pydantic validation: its messages must be the same on the wire."""
+def test_prebuilt_messages_serialize_like_validated_ones() -> None:
+    """The adapter's messages skip pydantic validation: they must be the same on the wire."""
     from vllm.entrypoints.openai.chat_completion.protocol import (
         ChatCompletionResponseStreamChoice,
         ChatCompletionStreamResponse,
     )
 
+    from qwq_tool_parser import ToolCallArgumentsDelta
     from qwq_tool_parser import qwq_vllm as q
 
     def chunk(delta: Any) -> Any:
         choice = ChatCompletionResponseStreamChoice(index=0, delta=delta, finish_reason=None)
         return ChatCompletionStreamResponse(id="x", created=0, model="qwq", choices=[choice])
 
-    built = q._arguments_message(
-        tool_calls=[q._arguments_call(index=2, function=q._arguments(arguments='{"a": "é'))])
-    validated = q.DeltaMessage(tool_calls=[q.DeltaToolCall(
-        index=2, function=q.DeltaFunctionCall(arguments='{"a": "é'))])
-    for kw in ({}, {"exclude_unset": True}, {"exclude_none": True}):
-        assert built.model_dump_json(**kw) == validated.model_dump_json(**kw)
-        assert chunk(built).model_dump_json(**kw) == chunk(validated).model_dump_json(**kw)
-    assert q.DeltaMessage.model_validate_json(built.model_dump_json()) == validated
+    reasoning = q._REASONING_FIELD
+    call = q.DeltaToolCall(index=1, id="chatcmpl-tool-1", type="function",
+                           function=q.DeltaFunctionCall(name="f", arguments=""))
+    pairs = [  # (built by the adapter, the same message validated)
+        (q._message([ToolCallArgumentsDelta(index=2, text='{"a": "é')], {}, {2: []}, [], [], True),
+         q.DeltaMessage(tool_calls=[q.DeltaToolCall(
+             index=2, function=q.DeltaFunctionCall(arguments='{"a": "é'))])),
+        (q._text_message("Hmm.", "", True), q.DeltaMessage(**{reasoning: "Hmm.",
+                                                              "reasoning_content": "Hmm."})),
+        (q._text_message("Hmm.", "", False), q.DeltaMessage(**{reasoning: "Hmm."})),
+        (q._text_message("", "Hi", True), q.DeltaMessage(content="Hi")),
+        (q._text_message("a", "b", True), q.DeltaMessage(**{reasoning: "a", "reasoning_content": "a",
+                                                            "content": "b"})),
+        (q._text_message("", "b", True, [call]), q.DeltaMessage(content="b", tool_calls=[call])),
+        (q._text_message("", "b", True, []), q.DeltaMessage(content="b", tool_calls=[])),
+    ]
+    for built, validated in pairs:
+        assert built.model_fields_set == validated.model_fields_set
+        for kw in ({}, {"exclude_unset": True}, {"exclude_none": True}):
+            assert built.model_dump_json(**kw) == validated.model_dump_json(**kw)
+            assert chunk(built).model_dump_json(**kw) == chunk(validated).model_dump_json(**kw)
+            assert built.model_dump(**kw) == validated.model_dump(**kw)
+        assert q.DeltaMessage.model_validate_json(built.model_dump_json()) == validated
+    fresh = [q._text_message("a", "", True).tool_calls for _ in range(2)]
+    assert fresh == [[], []] and fresh[0] is not fresh[1]  # default_factory: never shared
