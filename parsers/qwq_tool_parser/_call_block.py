@@ -38,7 +38,7 @@ from ._events import (
     ToolCallMalformed,
     ToolCallStart,
 )
-from ._json_validator import JsonValidator, check_json_object, match_string_run
+from ._json_validator import JsonValidator, check_json_object
 from ._markup import CALL_CLOSE, CALL_OPEN, WHITESPACE, partial_tag_start, skip_whitespace
 
 MAX_NESTING = 256
@@ -116,7 +116,6 @@ class CallBlock:
         self._rejection = rejection
         self._whole = whole_calls
         self._raw = _Text(CALL_OPEN)
-        self._raw_len = len(CALL_OPEN)
         self._state = _PRE
         self._ended = _OPEN
         self._broken_reason = ""
@@ -137,6 +136,7 @@ class CallBlock:
         self._args_unsent: list[str] = []  # argument text announced but not yet emitted
         self._streaming = False  # inside a string in announced object arguments: the hot path
         self._scan_origin = 0  # index in the scanned text of the first character of this scan
+        self._text_offset = 0  # output offset of the scanned text's first character, minus offset
         self._hold = 0  # where a possible partial tag starts in the scanned text
 
     @property
@@ -146,8 +146,9 @@ class CallBlock:
 
     # -- scanning ---------------------------------------------------------------------------------
 
-    def scan(self, text: str, i: int, final: bool, out: list[Event]) -> int:
-        """Consume ``text[i:]``, appending events to ``out``; return where it stopped.
+    def scan(self, text: str, origin: int, i: int, final: bool, out: list[Event]) -> int:
+        """Consume ``text[i:]`` (``text[0]`` is at ``origin`` in the whole output), appending events
+        to ``out``; return where it stopped.
 
         It stops at the end of the text, after the closing tag, before a ``<tool_call>`` that ends
         the block (``ended`` tells these apart), or at a possible partial tag (the caller carries
@@ -157,19 +158,19 @@ class CallBlock:
         start = i
         n = len(text)
         self._scan_origin = start
+        self._text_offset = origin - self.offset
         self._hold = n
         handlers = self._HANDLERS
         while i < n and self._ended == _OPEN:
             i = handlers[self._state](self, text, i, n, final)
         stop = min(i, self._hold)
         self._raw.append(text[start:stop])
-        self._raw_len += stop - start
         self._emit_args()
         return stop
 
-    def _raw_offset(self, text: str, i: int) -> int:
-        """The block offset of ``text[i]`` during a scan."""
-        return self._raw_len + i - self._scan_origin
+    def _raw_offset(self, i: int) -> int:
+        """The block offset of the scanned ``text[i]``."""
+        return self._text_offset + i
 
     def _raw_until(self, text: str, i: int) -> str:
         """The block's text up to ``text[i]`` during a scan (a join: called O(1) times a block)."""
@@ -307,7 +308,7 @@ class CallBlock:
             self._fail("the call's 'name' is not a string")
             self._role = _OTHER
         elif role == _ARGS:
-            self._args_start = self._raw_offset(text, i)
+            self._args_start = self._raw_offset(i)
             kind = {"{": "object", '"': "string", "n": "null"}.get(c, "other")
             self._args_kind = kind
             if kind == "other":
@@ -332,7 +333,7 @@ class CallBlock:
             if role == _NAME:
                 self._name_complete(text, j)
             elif role == _ARGS:
-                self._args_end = self._raw_offset(text, j)
+                self._args_end = self._raw_offset(j)
                 if self._args_kind == "string":
                     self._string_args_complete(text, j)
             return j
@@ -427,13 +428,17 @@ class CallBlock:
             self._args_unsent.clear()
             self._out.append(ToolCallArgumentsDelta(index=self.index, text=pending))
 
+    @property
+    def streaming(self) -> bool:
+        """Inside a string of announced object arguments: :meth:`stream_string_piece` may apply."""
+        return self._streaming
+
     def stream_string_piece(self, text: str) -> ToolCallArgumentsDelta | None:
-        """The hot path of a long argument: ``text`` continues a string inside announced object
-        arguments with nothing but string characters and whole escapes. Returns None where the full
-        :meth:`scan` is needed."""
-        if self._streaming and match_string_run(text).end() == len(text):  # type: ignore[union-attr]
+        """The hot path of a long argument (only while :attr:`streaming`): ``text`` only continues
+        the string (see :meth:`JsonValidator.take_string_piece`), so it goes out whole. Returns None
+        where the full :meth:`scan` is needed."""
+        if self._validator.take_string_piece(text):
             self._raw.append(text)
-            self._raw_len += len(text)
             return ToolCallArgumentsDelta(index=self.index, text=text)  # type: ignore[arg-type]
         return None
 

@@ -107,8 +107,35 @@ class JsonValidator:
 
     @property
     def in_string(self) -> bool:
-        """Inside a string body, not within an escape."""
-        return self._state == _STRING
+        """Inside a string body (possibly just after a backslash): where :meth:`take_string_piece`
+        may apply."""
+        return self._state == _STRING or self._state == _ESCAPE
+
+    def take_string_piece(self, text: str) -> bool:
+        """The hot path of a long string: consume all of ``text`` if it only continues the string
+        body as it is (characters, whole escapes, and at most one backslash at its very end, whose
+        escape the next piece completes). Otherwise consume nothing and return False: ``feed``
+        then reads the text character by character. No per-character Python work: most pieces are
+        printable text without a quote or a backslash (printable excludes control characters and
+        surrogates), the others take one regex match."""
+        start = 0
+        state = self._state
+        if state == _STRING:
+            if text.isprintable() and '"' not in text and "\\" not in text:
+                return True
+        elif state == _ESCAPE and text and text[0] in _SIMPLE_ESCAPES:
+            start = 1  # the escape the last piece's backslash began
+        else:
+            return False
+        end = _STRING_RUN.match(text, start).end()  # type: ignore[union-attr]
+        n = len(text)
+        if end == n:
+            self._state = _STRING
+            return True
+        if end == n - 1 and text[end] == "\\":
+            self._state = _ESCAPE
+            return True
+        return False
 
     def end(self) -> bool:
         """The text ended: True if it held one complete value (a number may end only here)."""
@@ -320,9 +347,3 @@ def check_json_object(text: str, max_depth: int) -> str | None:
     if _WS_RUN.match(text, j).end() != n:  # type: ignore[union-attr]
         return "text follows the JSON object"
     return None
-
-
-# ``match_string_run(text).end() == len(text)``: ``text`` holds only characters and whole escapes
-# that continue a string body (where :attr:`JsonValidator.in_string`) as they are, so feeding it
-# would consume it all and stay there (the bound method spares the hot path a call).
-match_string_run = _STRING_RUN.match

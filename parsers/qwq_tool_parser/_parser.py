@@ -137,6 +137,8 @@ class StreamParser:
         self._pending_ws = ""  # trailing whitespace of content: framing if a call follows
         self._ws_overflow = False  # the current whitespace run outgrew the framing cap
         self._call: CallBlock | None = None
+        # The open block's hot path while its arguments stream (a string, nothing carried), or None.
+        self._stream_piece: Callable[[str], Event | None] | None = None
         self._next_index = 0
         self._calls_made = 0
         self._out: list[Event] = []
@@ -156,29 +158,39 @@ class StreamParser:
         Raises:
             ToolCallParserError: called after :meth:`close`, or with a non-string.
         """
+        stream_piece = self._stream_piece
+        if stream_piece is not None and type(delta) is str and delta:
+            event = stream_piece(delta)
+            if event is not None:
+                self._fed += len(delta)
+                return [event]
         if self._closed:
             raise ToolCallParserError("feed() called after close()")
         if not isinstance(delta, str):
             raise ToolCallParserError(f"feed() takes str, got {type(delta).__name__}")
         if not delta:
             return []
-        if not self._carry:  # fast paths for the two long runs: reasoning and argument strings
-            if self._phase == _REASONING and "<" not in delta and self._reasoning_open:
-                self._fed += len(delta)
-                events: list[Event] = []
-                self._out = events
-                self._reasoning(delta)
-                return events
-            if self._call is not None:
-                event = self._call.stream_string_piece(delta)
-                if event is not None:
-                    self._fed += len(delta)
-                    return [event]
+        # The fast path of the other long run: reasoning.
+        if (
+            self._phase == _REASONING
+            and not self._carry
+            and "<" not in delta
+            and self._reasoning_open
+        ):
+            self._fed += len(delta)
+            events: list[Event] = []
+            self._out = events
+            self._reasoning(delta)
+            return events
         text = self._carry + delta if self._carry else delta
         origin = self._fed - len(self._carry)
         self._carry = ""
         self._fed += len(delta)
-        return self._run(text, origin, final=False)
+        out = self._run(text, origin, final=False)
+        call = self._call
+        streaming = call is not None and call.streaming and not self._carry
+        self._stream_piece = call.stream_string_piece if streaming else None  # type: ignore[union-attr]
+        return out
 
     def close(self) -> list[Event]:
         """End of output: flush held-back text and settle an open block (idempotent).
@@ -190,6 +202,7 @@ class StreamParser:
         if self._closed:
             return []
         self._closed = True
+        self._stream_piece = None
         text, self._carry = self._carry, ""
         out = self._run(text, self._fed - len(text), final=True)
         if self._phase == _REASONING and self._reasoning_ws:
@@ -328,7 +341,7 @@ class StreamParser:
     def _on_call(self, text: str, i: int, n: int, final: bool) -> int:
         call = self._call
         assert call is not None
-        j = call.scan(text, i, final, self._out)
+        j = call.scan(text, self._origin, i, final, self._out)
         if call.ended:  # at its closing tag, or before the <tool_call> of the next block
             self._end_call()
             return j

@@ -59,12 +59,17 @@ def reference(text: str) -> bool:
     return not any(_SURROGATE.search(s) for s in _strings(value))
 
 
-def validate(text: str, cuts: list[int]) -> bool:
-    """Feed ``text`` cut at ``cuts``; True if it is one JSON value with whitespace around it."""
+def validate(text: str, cuts: list[int], hot: bool = False) -> bool:
+    """Feed ``text`` cut at ``cuts``; True if it is one JSON value with whitespace around it. With
+    ``hot``, each piece that starts inside a string is first offered to ``take_string_piece``, as
+    the parser's hot path does."""
     validator = JsonValidator(DEPTH)
     pos = _WS.match(text).end()  # type: ignore[union-attr]
     for cut in [*sorted(cuts), len(text)]:
         if cut <= pos:
+            continue
+        if hot and validator.in_string and validator.take_string_piece(text[pos:cut]):
+            pos = cut
             continue
         pos = validator.feed(text, pos, cut)
         if validator.problem:
@@ -99,13 +104,30 @@ def mutated(draw: st.DrawFn) -> str:
 @given(st.data(), mutated() | st.lists(st.sampled_from(_PIECES), max_size=12).map("".join))
 def test_agrees_with_json_loads_in_every_chunking(data: st.DataObject, text: str) -> None:
     cuts = data.draw(st.lists(st.integers(0, len(text)), max_size=4))
-    assert validate(text, []) == validate(text, cuts) == reference(text), text
+    expected = reference(text)
+    assert validate(text, []) == validate(text, cuts) == validate(text, cuts, hot=True) == expected
 
 
 @given(json_values)
 def test_accepts_every_generated_value(value: Any) -> None:
     text = json.dumps(value, ensure_ascii=False)
     assert reference(text) and validate(text, list(range(len(text))))
+
+
+def test_string_pieces_take_the_hot_path_only_when_they_continue_the_string() -> None:
+    # Every one- and two-character chunking: pieces ending in a backslash, or starting an escape.
+    for text in ['"a\\nb"', '"\\\\\\""', '"\\u00e9\\/"', '"\\ud83d\\ude00"', '"x\\q"',
+                 '"\\ud800\\u0041"', '"a\x01b"', '"ab\ud800c"', '"ab\tc"', '"a\x7fb"']:
+        for step in (1, 2):
+            cuts = list(range(0, len(text) + 1, step))
+            assert validate(text, cuts, hot=True) == validate(text, cuts) == reference(text), text
+    validator = JsonValidator(DEPTH)
+    assert validator.feed('"', 0, 1) == 1 and validator.in_string
+    assert validator.take_string_piece("ab\\")  # a backslash at the end: its escape comes next
+    assert not validator.take_string_piece("x")  # not an escape: the full feed reports it
+    assert validator.take_string_piece("n\\\\") and validator.in_string
+    assert not validator.take_string_piece('a"')  # the string ends: the full feed reads on
+    assert validator.feed('a"', 0, 2) == 2 and validator.done
 
 
 def test_surrogates_only_as_escaped_pairs() -> None:
