@@ -8,9 +8,10 @@ after ``</think>``, not a generic envelope: the ``\\n\\n`` (any whitespace) befo
 ``<tool_call>\\n{"name": "...", "arguments": {...}}\\n</tool_call>`` (the newlines inside the block
 optional), ``\\n`` between calls. Arguments are a JSON object: the schema the adapter passes (vLLM
 its own choice, SGLang a strict tool's), any object otherwise (a block whose arguments are not an
-object is not a call, so "required" must not allow one). ``think=True`` puts the think block in
-front (any text up to ``</think>``) for an engine that does not start the grammar after the
-reasoning itself.
+object is not a call, so "required" must not allow one). The think block (any text up to
+``</think>``) goes in front where the engine starts the grammar at the output's first token rather
+than after the reasoning; ``after_think`` alone writes it, for ``tool_calls_tag(think=True)``
+(SGLang) and around a tag the engine built (vLLM, which then validates it into XGrammar's model).
 """
 
 from __future__ import annotations
@@ -44,21 +45,27 @@ def tool_calls_tag(
 ) -> dict[str, Any]:
     """``required``: the answer is whitespace and calls only, at least one; otherwise free text in
     which a ``<tool_call>`` must be a whole call. ``one_call``: the output ends after the first
-    call (whitespace may follow it)."""
+    call (whitespace may follow it). ``think``: the think block first (``after_think``)."""
     tags = _call_tags(tools)
-    elements: list[dict[str, Any]] = []
-    if think:
-        elements.append({"type": "tag", "begin": "", "content": {"type": "any_text"},
-                         "end": THINK_CLOSE})  # fmt: skip
     whitespace = {"type": "regex", "pattern": r"[ \t\r\n]*"}
+    elements: list[dict[str, Any]]
     if required:
         calls = {"type": "tags_with_separator", "tags": tags, "separator": "\n",
                  "at_least_one": True, "stop_after_first": one_call}  # fmt: skip
-        elements += [whitespace, calls, whitespace]
+        elements = [whitespace, calls, whitespace]
     else:
-        elements.append({"type": "triggered_tags", "triggers": [CALL_OPEN], "tags": tags,
-                         "stop_after_first": one_call})  # fmt: skip
+        elements = [{"type": "triggered_tags", "triggers": [CALL_OPEN], "tags": tags,
+                     "stop_after_first": one_call}]  # fmt: skip
         if one_call:
             elements.append(whitespace)
-    fmt = elements[0] if len(elements) == 1 else {"type": "sequence", "elements": elements}
+    if think:
+        fmt = after_think(*elements)
+    else:
+        fmt = elements[0] if len(elements) == 1 else {"type": "sequence", "elements": elements}
     return {"type": "structural_tag", "format": fmt}
+
+
+def after_think(*elements: Mapping[str, Any]) -> dict[str, Any]:
+    """A sequence format: QwQ's think block (any text up to ``</think>``), then ``elements``."""
+    think = {"type": "tag", "begin": "", "content": {"type": "any_text"}, "end": THINK_CLOSE}
+    return {"type": "sequence", "elements": [think, *elements]}

@@ -40,7 +40,7 @@ from qwq_tool_parser import (
     parse,
     starts_in_reasoning,
 )
-from qwq_tool_parser._structural_tag import tool_calls_tag
+from qwq_tool_parser._structural_tag import after_think, tool_calls_tag
 from qwq_tool_parser._template_start import template_starts_in_reasoning
 from qwq_tool_parser.qwq_vllm_check import log_check
 
@@ -521,8 +521,7 @@ class QwQToolParser(ToolParser):  # type: ignore[misc]
         try:
             tag = super().get_structural_tag(request, reasoning=reasoning, **kw)
             if tag is not None and self.skip_reasoning_parsing:  # the grammar must pass the think
-                think = _xs.TagFormat(begin="", content=_xs.AnyTextFormat(), end=THINK_END)
-                tag = _xs.StructuralTag(format=_xs.SequenceFormat(elements=[think, tag.format]))
+                tag = _xs.StructuralTag(format=after_think(tag.format.model_dump()))
         except Exception:  # no grammar is better than a failed request
             logger.exception("qwq structural tag failed; tool calls are not constrained")
             return None

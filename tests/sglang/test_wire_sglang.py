@@ -15,12 +15,11 @@ from typing import Any
 import httpx
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from harness import qwen_tokenizer
 from harness.sglang_serving import Completion
 from tests.sglang.test_serving import TOOLS
-from tests.wire.cases import ISSUE_TEXTS, check_wire, token_steps, wire_texts
+from tests.wire.cases import ISSUE_TEXTS, WireStream, check_wire, wire_streams
 from tests.wire.rebuild import Message, chat_response, chat_stream, sse_events
 
 LABELS = {"qwq": False, "qwq_whole": True}  # server label -> whole-call mode (no exception to equality)
@@ -54,9 +53,7 @@ def test_issue_cases(server: Any, label: str, name: str, cut: bool) -> None:
 
 
 @settings(max_examples=25)
-@given(data=st.data())
+@given(example=wire_streams())
 @pytest.mark.parametrize("label", LABELS)
-def test_stream_rebuilds_to_the_response(server: Any, label: str, data: st.DataObject) -> None:
-    text, cut = data.draw(wire_texts(), label="text")
-    steps = data.draw(token_steps(text), label="steps")
-    check(server, label, text, [d for d, _ in steps] or None, cut)
+def test_stream_rebuilds_to_the_response(server: Any, label: str, example: WireStream) -> None:
+    check(server, label, example.text, [d for d, _ in example.steps] or None, example.cut)

@@ -19,12 +19,11 @@ from typing import Any
 import pydantic
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from harness import qwen_tokenizer
 from harness.vllm_client import COOKBOOK_TOOLS
 from tests.vllm.test_vllm_parser_cases import EOS, PROMPT, request, tokenizer  # noqa: F401
-from tests.wire.cases import ISSUE_TEXTS, check_wire, is_json_object, token_steps, wire_texts
+from tests.wire.cases import ISSUE_TEXTS, WireStream, check_wire, is_json_object, wire_streams
 from tests.wire.rebuild import Message, chat_response, chat_stream, responses_stream
 
 PARSERS = {"qwq": False, "qwq_whole": True}  # registered name -> whole-call mode (no exception to equality)
@@ -187,13 +186,11 @@ def test_responses_cannot_take_a_call_closed_with_text_after_in_the_last_delta(
 
 
 @settings(max_examples=50)
-@given(data=st.data())
+@given(example=wire_streams())
 @pytest.mark.parametrize("parser", PARSERS)
-def test_stream_rebuilds_to_the_response(tokenizer: Any, parser: str, data: st.DataObject) -> None:
-    text, cut = data.draw(wire_texts(), label="text")
-    steps = data.draw(token_steps(text), label="steps")
-    check_wire(streamed(tokenizer, parser, steps, cut), non_streamed(tokenizer, parser, text),
-               exact=PARSERS[parser])
+def test_stream_rebuilds_to_the_response(tokenizer: Any, parser: str, example: WireStream) -> None:
+    check_wire(streamed(tokenizer, parser, example.steps, example.cut),
+               non_streamed(tokenizer, parser, example.text), exact=PARSERS[parser])
 
 
 def test_prebuilt_messages_serialize_like_validated_ones() -> None:

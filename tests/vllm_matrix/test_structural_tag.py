@@ -8,17 +8,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from qwq_tool_parser import parse, qwq_vllm
 
 from tests.vllm._shared import transcript
 from tests.vllm_matrix.serving import VERSION, load_tokenizer, request, run, serving_chat
 
+NAMED = {"type": "function", "function": {"name": "get_current_weather"}}
 ENVELOPE = '<tool_call>\\n{\\"name\\": \\"get_current_weather\\", \\"arguments\\": '
 
 
-def adjusted(**fields: Any) -> Any:
-    """The request after the real ``DelegatingParser.adjust_request`` with our parsers."""
-    serving = serving_chat()
+def adjusted(reasoning_parser: str | None = "qwq", **fields: Any) -> Any:
+    """The request after the real ``DelegatingParser.adjust_request`` with our parsers (our tool
+    parser alone with ``reasoning_parser=None``)."""
+    serving = serving_chat(reasoning_parser=reasoning_parser)
     parser = serving.parser_cls(load_tokenizer(), None)
     req = request(stream=False, **fields)
     return parser.adjust_request(req)
@@ -34,6 +37,7 @@ def test_the_qwq_tag_exists_exactly_where_vllm_has_a_tag_registry() -> None:
 
 
 if VERSION >= (0, 24):
+    from xgrammar import structural_tag as xs
 
     def test_required_gets_the_qwq_grammar() -> None:
         tag = tag_of(adjusted(tool_choice="required"))
@@ -50,6 +54,24 @@ if VERSION >= (0, 24):
         assert {t["begin"] for t in calls["tags"]} == {
             '<tool_call>\n{"name": "ping", "arguments": ', '<tool_call>{"name": "ping", "arguments": '
         }
+
+    @pytest.mark.parametrize("fields", [{"tool_choice": "required"}, {"tool_choice": NAMED},
+                                        {"tool_choice": "auto", "parallel_tool_calls": False}],
+                             ids=["required", "named", "auto_one_call"])
+    def test_without_a_reasoning_parser_the_think_block_goes_first(fields: dict[str, Any]) -> None:
+        """0.32+ tell the tool parser that no reasoning parser runs (the grammar then starts at the
+        output's first token): the tag is the one with a reasoning parser, behind XGrammar's own
+        "any text up to ``</think>``" element, byte for byte as vLLM puts it in the request.
+        Earlier versions never say so: the tag stays the same."""
+        with_parser, alone = tag_of(adjusted(**fields)), tag_of(adjusted(None, **fields))
+        if VERSION < (0, 32):
+            assert alone == with_parser
+            return
+        assert with_parser is not None
+        think = xs.TagFormat(begin="", content=xs.AnyTextFormat(), end="</think>").model_dump()
+        behind = [think, json.loads(with_parser)["format"]]
+        assert alone == json.dumps(
+            {"type": "structural_tag", "format": {"type": "sequence", "elements": behind}})
 
 
 if VERSION >= (0, 33):

@@ -4,7 +4,8 @@ Strategy: ``ISSUE_CASES`` are the issue's own examples (a string-valued ``argume
 text after its object, output cut off mid-arguments) plus the reordered-key, nested and bare-string
 variants; ``wire_texts()`` draws them and the core's generated transcripts (``tests.strategies``),
 each possibly cut off at any character (max_tokens). ``token_steps()`` cuts a text at real QwQ
-token boundaries into deltas of 1..8 tokens each. ``check_wire()`` is the acceptance rule: the
+token boundaries into deltas of 1..8 tokens each; ``wire_streams()`` draws a text and its steps
+together, the example of every engine's wire property. ``check_wire()`` is the acceptance rule: the
 rebuilt stream equals the non-streaming message, except (not in whole-call mode) for calls the
 stream announced and the response lacks, which must carry only the model's own bytes of a block the
 response shows as content: a call cut off by the end of the output, or one whose JSON went invalid
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from typing import NamedTuple
 
 from hypothesis import assume
 from hypothesis import strategies as st
@@ -74,6 +76,22 @@ def token_steps(draw: st.DrawFn, text: str) -> list[tuple[str, list[int]]]:
         i += n
     texts = qwen_tokenizer.grouped_deltas(groups)
     return list(zip(texts, groups))
+
+
+class WireStream(NamedTuple):
+    """One wire example: the model's output, whether it was cut off, and its deltas with their
+    token ids."""
+
+    text: str
+    cut: bool
+    steps: list[tuple[str, list[int]]]
+
+
+@st.composite
+def wire_streams(draw: st.DrawFn) -> WireStream:
+    """``wire_texts()``, then that text's ``token_steps()``."""
+    text, cut = draw(wire_texts())
+    return WireStream(text, cut, draw(token_steps(text)))
 
 
 def is_json_object(text: str) -> bool:
