@@ -19,7 +19,10 @@ Strategy. The output of a QwQ response is read once, left to right, by a four-ph
 Each phase handler consumes ``text[i:]`` and returns how far it got; the only text ever kept between
 deltas is a possible cut-off tag (at most 11 characters, ``_carry``), pending framing whitespace
 of content or reasoning (each capped by ``MAX_FRAMING_WHITESPACE``), and the open call block (which must be kept whole to validate
-it once when it ends). So work per ``feed`` is proportional to the delta, amortized.
+it once when it ends). So work per ``feed`` is proportional to the delta, amortized. The deltas of the
+long runs skip the machine: reasoning or content with no ``<`` and no whitespace to hold back goes
+out whole, and so does a piece of an argument string that only continues it (the open block's
+``stream_string_piece``); each is a few checks and one event.
 
 Conservation law (tested): every input character ends up in exactly one place: a reasoning delta, a
 content delta (a malformed block's raw text included), a call's name or arguments (inside the block
@@ -170,18 +173,27 @@ class StreamParser:
             raise ToolCallParserError(f"feed() takes str, got {type(delta).__name__}")
         if not delta:
             return []
-        # The fast path of the other long run: reasoning.
-        if (
-            self._phase == _REASONING
-            and not self._carry
-            and "<" not in delta
-            and self._reasoning_open
-        ):
-            self._fed += len(delta)
-            events: list[Event] = []
-            self._out = events
-            self._reasoning(delta)
-            return events
+        if not self._carry and "<" not in delta:  # fast paths of the other long runs: text
+            phase = self._phase
+            if phase == _REASONING and self._reasoning_open:
+                self._fed += len(delta)
+                if not self._reasoning_ws and delta[-1] not in WHITESPACE:  # nothing to hold
+                    self._reasoning_ws_overflow = False
+                    return [ReasoningDelta(text=delta)]
+                events: list[Event] = []
+                self._out = events
+                self._reasoning(delta)
+                return events
+            if (
+                phase == _CONTENT
+                and self._segment_open
+                and (
+                    not self._parse_calls or (not self._pending_ws and delta[-1] not in WHITESPACE)
+                )
+            ):  # content that holds back nothing (no framing whitespace to wait for)
+                self._fed += len(delta)
+                self._ws_overflow = False
+                return [ContentDelta(text=delta)]
         text = self._carry + delta if self._carry else delta
         origin = self._fed - len(self._carry)
         self._carry = ""
